@@ -1,0 +1,40 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test install model shell validate nlu-eval bench clean
+
+run: model ## build, train if the data changed, start every service
+	$(BIN)/bot run
+
+test: model ## the whole test suite (unit, Rasa data and stories, NLU evaluation, full stack)
+	$(BIN)/python -m pytest -v tests
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@PY=$$(scripts/find-python) && echo "Using $$PY" && \
+	  { [ -x $(BIN)/python ] || $$PY -m venv $(VENV); }
+	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+model: install ## the spaCy pipeline and a Rasa model matching config.yml, domain.yml and data/
+	$(BIN)/bot train
+
+shell: model ## chat in the terminal (starts the action server in the background)
+	SANIC_HOST=127.0.0.1 $(BIN)/python -m rasa_sdk --actions actions --port 5055 & \
+	  trap "kill $$!" EXIT; $(BIN)/rasa shell --model models/current.tar.gz --endpoints endpoints.yml
+
+validate: install
+	$(BIN)/rasa data validate --fail-on-warnings
+
+clean:
+	rm -rf build models var .rasa
+
+bench: model ## reply latency, memory per service and training time (figures in docs/benchmarks.md)
+	$(BIN)/python scripts/bench

@@ -1,0 +1,1 @@
+"""Demand-side sales assistant: interview logic, qualification, briefs, storage and web app."""

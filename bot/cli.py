@@ -1,0 +1,251 @@
+"""The `bot` command: build the NLP pipeline, train when data changed, run every service, read briefs."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+from bot import config
+from bot.db import DatabaseUnreachable, check_reachable
+
+MODEL_DIR = config.ROOT / "models"
+MODEL = MODEL_DIR / "current.tar.gz"
+FINGERPRINT = MODEL_DIR / "current.fingerprint"
+TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlp.py"]
+
+
+def build_nlp(force: bool = False) -> None:
+    from bot import nlp
+
+    meta = config.SPACY_PIPELINE_DIR / "meta.json"
+    source = config.ROOT / "bot" / "nlp.py"
+    if force or not meta.exists() or meta.stat().st_mtime < source.stat().st_mtime:
+        nlp.save_pipeline()
+        print(f"Built the spaCy pipeline in {config.SPACY_PIPELINE_DIR.relative_to(config.ROOT)}")
+
+
+def training_fingerprint() -> str:
+    """Hash of everything a trained model depends on (the spaCy pipeline is built from bot/nlp.py)."""
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = config.ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(config.ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def train(force: bool = False) -> bool:
+    """Train only when config.yml, domain.yml, data/ or the pipeline changed. Returns True if trained."""
+    build_nlp()
+    fingerprint = training_fingerprint()
+    if not force and MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text() == fingerprint:
+        print("Model is up to date (config.yml, domain.yml, data/ and the pipeline are unchanged).")
+        return False
+    build_nlp(force=True)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name", "current", "--out", str(MODEL_DIR)],
+                   cwd=config.ROOT, check=True, env=rasa_env())
+    FINGERPRINT.write_text(fingerprint)
+    print(f"Trained in {time.monotonic() - started:.0f} s")
+    return True
+
+
+def rasa_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(config.ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def endpoints_file(action_port: int) -> Path:
+    """endpoints.yml, pointed at the action server's port (a copy under var/ when it is not 5055)."""
+    source = config.ROOT / "endpoints.yml"
+    if action_port == 5055:
+        return source
+    endpoints = yaml.safe_load(source.read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    config.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    target = config.VAR_DIR / f"endpoints.{action_port}.yml"
+    target.write_text(yaml.safe_dump(endpoints))
+    return target
+
+
+def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[str, List[str]]:
+    python = sys.executable
+    return {
+        "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        "rasa": [python, "-m", "rasa", "run", "--enable-api", "--auth-token", config.rasa_token(),
+                 "--interface", "127.0.0.1", "--port", str(rasa_port), "--model", str(MODEL),
+                 "--endpoints", str(endpoints_file(action_port)), "--credentials", "credentials.yml"],
+        "web": [python, "-m", "bot", "web", "--port", str(web_port)],
+    }
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with code {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"did not answer {url} within {timeout:.0f} s")
+
+
+def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path] = None) -> int:
+    """Start the action server, Rasa and the web app on 127.0.0.1; stop them all on Ctrl-C."""
+    try:
+        check_reachable(config.database_url(), "app")
+        check_reachable(config.tracker_db_url(), "tracker")
+    except DatabaseUnreachable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not MODEL.exists():
+        print("error: no trained model; run `make run` (or `bot train`) first.", file=sys.stderr)
+        return 2
+    health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
+              "web": f"http://127.0.0.1:{web_port}/healthz"}
+    env = {**rasa_env(), "SANIC_HOST": "127.0.0.1"}
+    processes: Dict[str, subprocess.Popen] = {}
+
+    def stop_all(*_: object) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    try:
+        for name, command in service_commands(action_port, rasa_port, web_port).items():
+            output = open(log_dir / f"{name}.log", "ab") if log_dir else None
+            processes[name] = subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=output,
+                                               stderr=subprocess.STDOUT if output else None)
+        for name, process in processes.items():
+            try:
+                _wait_until_up(health[name], process, timeout=180)
+            except RuntimeError as error:
+                print(f"error: the {name} service {error}", file=sys.stderr)
+                stop_all()
+                return 1
+        print(
+            "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
+            f"  action server  http://127.0.0.1:{action_port}/webhook\n"
+            f"  Rasa server    http://127.0.0.1:{rasa_port}  (REST: /webhooks/rest/webhook, socket.io: /socket.io;"
+            " HTTP API needs ?token=$RASA_TOKEN)\n"
+            f"  web app        http://127.0.0.1:{web_port}   (briefs: /api/briefs with 'Authorization: Bearer "
+            "$SALES_API_TOKEN')\n",
+            flush=True,
+        )
+        while all(process.poll() is None for process in processes.values()):
+            time.sleep(0.5)
+        stopped = [name for name, process in processes.items() if process.poll() is not None]
+        print(f"error: {', '.join(stopped)} stopped; stopping the rest.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_all()
+
+
+def print_briefs(briefs: List[dict]) -> None:
+    if not briefs:
+        print("No briefs.")
+    for brief in briefs:
+        contact = brief["contact"] or {}
+        print(f"#{brief['id']}  {brief['created_at']}  {brief['status']:<8} {brief['handoff_reason']:<24} "
+              f"{brief['buying_stage']:<16} {contact.get('email') or '-'}")
+        print(f"      {brief['headline']}")
+
+
+def print_brief(brief: dict) -> None:
+    print(f"Brief #{brief['id']} ({brief['status']}) for {brief['sender_id']}, {brief['created_at']}")
+    print(f"Handoff: {brief['handoff_reason']}; qualified: {brief['qualified']}; stage: {brief['buying_stage']}")
+    print(f"\n{brief['summary']}\n\nForces:")
+    for name, force in brief["forces"].items():
+        print(f"  {name:<8} {force['rating']}/2  " + " | ".join(f"“{quote}”" for quote in force["evidence"]))
+    print("\nWhy:\n" + "\n".join(f"  - {reason}" for reason in brief["reasons"]))
+    print("\nAsk next:\n" + "\n".join(f"  - {question}" for question in brief["suggested_questions"]))
+    print(f"\nContact: {json.dumps(brief['contact'], ensure_ascii=False) if brief['contact'] else 'not given'}")
+    print("\nTranscript:")
+    for line in brief["transcript"]:
+        print(f"  [{line['at']}] {line['speaker']}: {line['text']}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build-nlp", help="build the spaCy pipeline into build/spacy_pipeline")
+    train_parser = commands.add_parser("train", help="train the Rasa model if its inputs changed")
+    train_parser.add_argument("--force", action="store_true")
+    run_parser = commands.add_parser("run", help="start the action server, Rasa and the web app")
+    run_parser.add_argument("--action-port", type=int, default=5055)
+    run_parser.add_argument("--rasa-port", type=int, default=5005)
+    run_parser.add_argument("--web-port", type=int, default=8000)
+    run_parser.add_argument("--log-dir", type=Path, help="write each service's output to a file here")
+    web_parser = commands.add_parser("web", help="serve the web app only")
+    web_parser.add_argument("--port", type=int, default=8000)
+    briefs = commands.add_parser("briefs", help="read handoff briefs").add_subparsers(dest="briefs_command",
+                                                                                    required=True)
+    list_parser = briefs.add_parser("list", help="briefs, newest first")
+    list_parser.add_argument("--status")
+    list_parser.add_argument("--sender-id")
+    list_parser.add_argument("--json", action="store_true")
+    show_parser = briefs.add_parser("show", help="one brief in full")
+    show_parser.add_argument("id", type=int)
+    show_parser.add_argument("--json", action="store_true")
+    export_parser = commands.add_parser("export-story", help="a stored conversation as an end-to-end test story")
+    export_parser.add_argument("sender_id")
+    export_parser.add_argument("--name", help="the story's name (default: the sender id)")
+    args = parser.parse_args(argv)
+
+    if args.command == "build-nlp":
+        build_nlp(force=True)
+    elif args.command == "train":
+        train(force=args.force)
+    elif args.command == "run":
+        return run(args.action_port, args.rasa_port, args.web_port, args.log_dir)
+    elif args.command == "export-story":
+        from bot import training
+
+        try:
+            print(training.test_story(args.sender_id, args.name or args.sender_id))
+        except LookupError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    elif args.command == "web":
+        from bot import web
+
+        web.serve(port=args.port)
+    elif args.command == "briefs":
+        from bot import storage
+
+        if args.briefs_command == "list":
+            found = storage.list_briefs(sender_id=args.sender_id, status=args.status)
+            print(json.dumps(found, indent=2, ensure_ascii=False)) if args.json else print_briefs(found)
+        else:
+            brief = storage.get_brief(args.id)
+            if brief is None:
+                print(f"error: no brief with id {args.id}", file=sys.stderr)
+                return 1
+            print(json.dumps(brief, indent=2, ensure_ascii=False)) if args.json else print_brief(brief)
+    return 0

@@ -1,0 +1,28 @@
+"""Settings read from the environment, with safe development defaults (see README)."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", ROOT / "var"))
+SPACY_PIPELINE_DIR = ROOT / "build" / "spacy_pipeline"
+PRODUCT_FILE = Path(os.environ.get("PRODUCT_FILE", ROOT / "product.yml"))
+
+# Development defaults only: set real tokens in production.
+DEV_SALES_API_TOKEN = "dev-sales-token"
+DEV_RASA_TOKEN = "dev-rasa-token"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'app.db'}"
+
+
+def tracker_db_url() -> str:
+    return os.environ.get("TRACKER_DB_URL") or f"sqlite:///{VAR_DIR / 'tracker.db'}"
+
+
+def sales_api_token() -> str:
+    return os.environ.get("SALES_API_TOKEN") or DEV_SALES_API_TOKEN
+
+
+def rasa_token() -> str:
+    return os.environ.get("RASA_TOKEN") or DEV_RASA_TOKEN

@@ -1,0 +1,161 @@
+"""Leads and handoff briefs in SQL (SQLite by default, PostgreSQL by DATABASE_URL)."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import List, Optional
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, declarative_base, relationship
+
+from bot import config
+from bot.brief import iso
+from bot.db import check_reachable
+from bot.interview import INTERVIEW_SLOTS
+
+Base = declarative_base()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Lead(Base):
+    """One visitor's conversation as a sales lead: `nurture`, `no_contact` or `handed_off`."""
+
+    __tablename__ = "leads"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), unique=True, nullable=False, index=True)
+    status = Column(String(32), nullable=False)
+    buying_stage = Column(String(32))
+    qualified = Column(Boolean)
+    name = Column(Text)
+    email = Column(Text)
+    company = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    briefs = relationship("Brief", back_populates="lead")
+
+
+class Brief(Base):
+    __tablename__ = "briefs"
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id"), nullable=False)
+    sender_id = Column(String(255), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    status = Column(String(32), nullable=False, default="new", index=True)
+    handoff_reason = Column(String(64), nullable=False)
+    qualified = Column(Boolean, nullable=False)
+    buying_stage = Column(String(32), nullable=False)
+    struggle = Column(Text)
+    situation = Column(Text)
+    current_solution = Column(Text)
+    desired_progress = Column(Text)
+    trigger = Column(Text)
+    timeline = Column(Text)
+    anxieties = Column(Text)
+    cost_of_inaction = Column(Text)
+    forces = Column(JSON, nullable=False)
+    reasons = Column(JSON, nullable=False)
+    contact = Column(JSON)
+    headline = Column(Text, nullable=False)
+    summary = Column(Text, nullable=False)
+    suggested_questions = Column(JSON, nullable=False)
+    transcript = Column(JSON, nullable=False)
+    lead = relationship("Lead", back_populates="briefs")
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "lead_id": self.lead_id,
+            "sender_id": self.sender_id,
+            "created_at": iso(self.created_at),
+            "status": self.status,
+            "handoff_reason": self.handoff_reason,
+            "qualified": self.qualified,
+            "buying_stage": self.buying_stage,
+            **{slot: getattr(self, slot) for slot in INTERVIEW_SLOTS},
+            "forces": self.forces,
+            "reasons": self.reasons,
+            "contact": self.contact,
+            "headline": self.headline,
+            "summary": self.summary,
+            "suggested_questions": self.suggested_questions,
+            "transcript": self.transcript,
+        }
+
+
+def engine(url: Optional[str] = None) -> Engine:
+    """The app database's engine (DATABASE_URL by default), with its tables created."""
+    return _engine(url or config.database_url())
+
+
+@functools.lru_cache(maxsize=None)
+def _engine(url: str) -> Engine:
+    check_reachable(url, "app")
+    created = create_engine(url, future=True, pool_pre_ping=True)
+    Base.metadata.create_all(created)
+    return created
+
+
+def _upsert_lead(session: Session, sender_id: str, status: str, **fields) -> Lead:
+    lead = session.execute(select(Lead).where(Lead.sender_id == sender_id)).scalar_one_or_none()
+    if lead is None:
+        lead = Lead(sender_id=sender_id, status=status)
+        session.add(lead)
+    lead.status = status
+    for name, value in fields.items():
+        setattr(lead, name, value)
+    return lead
+
+
+def save_handoff(brief_fields: dict, url: Optional[str] = None) -> int:
+    """Store the brief and its lead in one transaction; returns the brief's id."""
+    contact = brief_fields.get("contact") or {}
+    with Session(engine(url)) as session, session.begin():
+        lead = _upsert_lead(
+            session, brief_fields["sender_id"], "handed_off",
+            buying_stage=brief_fields["buying_stage"], qualified=brief_fields["qualified"],
+            name=contact.get("name"), email=contact.get("email"), company=contact.get("company"),
+        )
+        brief = Brief(lead=lead, status="new", **brief_fields)
+        session.add(brief)
+        session.flush()
+        return brief.id
+
+
+def save_lead(sender_id: str, status: str, buying_stage: str, qualified: bool,
+              url: Optional[str] = None) -> int:
+    """Store a lead without a handoff (nurture, or qualified but declined contact)."""
+    with Session(engine(url)) as session, session.begin():
+        lead = _upsert_lead(session, sender_id, status, buying_stage=buying_stage, qualified=qualified)
+        session.flush()
+        return lead.id
+
+
+def get_lead(sender_id: str, url: Optional[str] = None) -> Optional[dict]:
+    with Session(engine(url)) as session:
+        lead = session.execute(select(Lead).where(Lead.sender_id == sender_id)).scalar_one_or_none()
+        if lead is None:
+            return None
+        return {"id": lead.id, "sender_id": lead.sender_id, "status": lead.status,
+                "buying_stage": lead.buying_stage, "qualified": lead.qualified}
+
+
+def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None,
+                url: Optional[str] = None) -> List[dict]:
+    """Briefs, newest first."""
+    query = select(Brief).order_by(Brief.created_at.desc(), Brief.id.desc())
+    if sender_id is not None:
+        query = query.where(Brief.sender_id == sender_id)
+    if status is not None:
+        query = query.where(Brief.status == status)
+    with Session(engine(url)) as session:
+        return [brief.to_json() for brief in session.execute(query).scalars()]
+
+
+def get_brief(brief_id: int, url: Optional[str] = None) -> Optional[dict]:
+    with Session(engine(url)) as session:
+        brief = session.get(Brief, brief_id)
+        return brief.to_json() if brief else None

@@ -1,0 +1,58 @@
+"""Shared fixtures: real databases (SQLite files, and the PostgreSQL server on 127.0.0.1:5432)."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg2
+import pytest
+
+POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+
+def postgres_url(database: str) -> str:
+    params = dict(part.split("=", 1) for part in POSTGRES_ADMIN_DSN.split())
+    return f"postgresql://{params['user']}@{params['host']}:{params['port']}/{database}"
+
+
+@pytest.fixture
+def make_postgres_database():
+    """Creates fresh PostgreSQL databases for a test and drops them afterwards."""
+    created = []
+
+    def make() -> str:
+        name = f"bot_test_{uuid.uuid4().hex[:10]}"
+        connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        connection.close()
+        created.append(name)
+        return postgres_url(name)
+
+    yield make
+    from bot import storage
+
+    storage._engine.cache_clear()  # forget engines bound to the databases being dropped
+    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for name in created:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, make_postgres_database) -> str:
+    """The app database on SQLite and on PostgreSQL: the same code must work on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'app.db'}"
+    return make_postgres_database()
+
+
+@pytest.fixture
+def app_database(monkeypatch, tmp_path) -> str:
+    """DATABASE_URL pointed at a fresh SQLite file, as the actions and the CLI read it."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url

@@ -1,0 +1,68 @@
+import datetime as dt
+import re
+
+from bot import brief
+from bot.qualify import assess
+
+TODAY = dt.date(2026, 11, 26)
+ANSWERS = {
+    "struggle": "Our invoices go out late every month. Three people edit the same spreadsheet.",
+    "situation": "last tuesday we sent a client the wrong amount and lost the account",
+    "current_solution": "Excel and a shared inbox",
+    "desired_progress": "close the month in 2 days instead of 8",
+    "trigger": "our CFO quit two weeks ago",
+    "timeline": "by end of January",
+    "anxieties": "migrating ten years of data",
+    "cost_of_inaction": None,
+}
+CONTACT = {"name": "Maria <b>Gonzalez</b>", "email": "maria@brightdental.com", "company": "Bright Dental"}
+
+
+def test_the_summary_quotes_the_visitor_and_invents_nothing():
+    summary = brief.summary(ANSWERS, assess(ANSWERS, TODAY), CONTACT)
+    said = " ".join(value for value in ANSWERS.values() if value)
+    for quote in re.findall(r"“(.*?)”", summary):
+        assert quote in said
+    assert summary.startswith("Maria <b>Gonzalez</b> (Bright Dental) is actively looking.")
+    assert "“Our invoices go out late every month.”" in summary
+    assert "dates: last tuesday, in 2 days, two weeks ago, by end of January" in summary
+    assert "tools: spreadsheet, Excel, shared inbox" in summary and "team size: Three people" in summary
+
+
+def test_unknown_fields_say_so():
+    answers = {**ANSWERS, "trigger": None, "timeline": None}
+    summary = brief.summary(answers, assess(answers, TODAY))
+    assert summary.startswith("The visitor is")
+    assert "Why now: not stated." in summary and "Timeline: not stated." in summary
+
+
+def test_suggested_questions_aim_first_at_what_the_bot_did_not_learn():
+    answers = {**ANSWERS, "trigger": None}
+    questions = brief.suggested_questions(answers, assess(answers, TODAY))
+    assert questions[:2] == [brief.QUESTIONS_FOR_UNKNOWN["trigger"], brief.QUESTIONS_FOR_UNKNOWN["cost_of_inaction"]]
+    assert "You mentioned “migrating ten years of data”" in questions[2]
+    assert len(questions) <= brief.MAX_QUESTIONS
+
+
+def test_the_transcript_keeps_visitor_and_bot_messages_in_order_with_times():
+    events = [
+        {"event": "action", "name": "action_listen", "timestamp": 1.0},
+        {"event": "user", "text": "hi <i>there</i>", "timestamp": 1790000000.5},
+        {"event": "bot", "text": "Hi! I'm a bot.", "timestamp": 1790000001.0},
+        {"event": "slot", "name": "struggle", "value": "x", "timestamp": 1790000002.0},
+        {"event": "user", "text": "/greet", "timestamp": 1790000003.0},
+    ]
+    assert brief.transcript(events) == [
+        {"speaker": "visitor", "text": "hi <i>there</i>", "at": "2026-09-21T14:13:20Z"},
+        {"speaker": "bot", "text": "Hi! I'm a bot.", "at": "2026-09-21T14:13:21Z"},
+        {"speaker": "visitor", "text": "/greet", "at": "2026-09-21T14:13:23Z"},
+    ]
+
+
+def test_build_carries_every_field_the_api_promises():
+    fields = brief.build("abc", ANSWERS, assess(ANSWERS, TODAY), "qualified", CONTACT, [])
+    assert fields["handoff_reason"] == "qualified" and fields["qualified"] is True
+    assert fields["buying_stage"] == "active_looking"
+    assert {k: fields[k] for k in ANSWERS} == ANSWERS
+    assert set(fields["forces"]) == {"push", "pull", "anxiety", "habit"}
+    assert fields["contact"] == CONTACT and fields["reasons"] and fields["suggested_questions"]

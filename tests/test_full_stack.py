@@ -1,0 +1,201 @@
+"""The whole product as a visitor and a salesperson meet it: `bot run` starts the real action server,
+Rasa server and web app on free loopback ports; conversations go over Rasa's REST channel; the tracker
+and the briefs are read back over HTTP. Runs on SQLite and on PostgreSQL (tracker store and app database)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import product, storage
+from tests.helpers import free_port, http
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_TOKEN = "stack-rasa-token"
+SALES_TOKEN = "stack-sales-token"
+CONVERSATIONS = {c["name"]: c for c in yaml.safe_load((ROOT / "tests" / "conversations.yml").read_text())}
+PLAYED = [
+    "qualified visitor who greets first and agrees to be contacted",
+    "an early visitor is nurtured",
+    "asks for a person in the middle of the interview",
+    "a pricing question in the middle of the interview, then the interview continues",
+    "an invalid email is asked again, then a valid one is accepted",
+    "a qualified visitor who declines contact is not asked for details",
+    "an opening story already answers the struggle, why now and when",
+]
+
+
+class Stack:
+    def __init__(self, tmp: Path, database_url: str, tracker_url: str):
+        self.ports = {"action": free_port(), "rasa": free_port(), "web": free_port()}
+        self.database_url, self.tracker_url = database_url, tracker_url
+        self.rasa = f"http://127.0.0.1:{self.ports['rasa']}"
+        self.web = f"http://127.0.0.1:{self.ports['web']}"
+        env = {**os.environ, "DATABASE_URL": database_url, "TRACKER_DB_URL": tracker_url,
+               "RASA_TOKEN": RASA_TOKEN, "SALES_API_TOKEN": SALES_TOKEN, "BOT_VAR_DIR": str(tmp)}
+        self.output = open(tmp / "bot-run.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--action-port", str(self.ports["action"]),
+             "--rasa-port", str(self.ports["rasa"]), "--web-port", str(self.ports["web"]), "--log-dir", str(tmp)],
+            cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT)
+        self.log_dir = tmp
+        deadline = time.monotonic() + 240
+        while b"Running (all on 127.0.0.1" not in (tmp / "bot-run.log").read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail("`bot run` did not start:\n" + self.logs())
+            time.sleep(0.5)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.log_dir.glob("*.log"))
+
+    def say(self, sender: str, text: str) -> list:
+        status, replies = http("POST", f"{self.rasa}/webhooks/rest/webhook", {"sender": sender, "message": text})
+        assert status == 200, replies
+        return [reply.get("text") for reply in replies]
+
+    def tracker(self, sender: str) -> dict:
+        status, tracker = http("GET", f"{self.rasa}/conversations/{sender}/tracker?token={RASA_TOKEN}")
+        assert status == 200, tracker
+        return tracker
+
+    def briefs(self, sender: str) -> list:
+        status, briefs = http("GET", f"{self.web}/api/briefs?sender_id={sender}", token=SALES_TOKEN)
+        assert status == 200, briefs
+        return briefs
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.output.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"stack-{request.param}")
+    if request.param == "sqlite":
+        urls = (f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}")
+    else:
+        from tests.conftest import POSTGRES_ADMIN_DSN, postgres_url
+        import psycopg2
+
+        names = [f"bot_stack_{uuid.uuid4().hex[:8]}_{kind}" for kind in ("app", "tracker")]
+        connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        urls = tuple(postgres_url(name) for name in names)
+    running = Stack(tmp, *urls)
+    yield running
+    running.stop()
+    if request.param == "postgresql":
+        storage._engine.cache_clear()
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def played(stack):
+    """Plays each conversation once per stack; returns sender id and the bot's replies per turn."""
+    results = {}
+    for name in PLAYED:
+        sender = f"visitor-{uuid.uuid4().hex[:10]}"
+        results[name] = (sender, [stack.say(sender, turn) for turn in CONVERSATIONS[name]["turns"]])
+    return results
+
+
+@pytest.mark.parametrize("name", PLAYED)
+def test_conversation_ends_as_expected(stack, played, name):
+    expect = CONVERSATIONS[name]["expect"]
+    sender, replies = played[name]
+    tracker = stack.tracker(sender)
+    for slot, value in expect.get("slots", {}).items():
+        assert tracker["slots"][slot] == value, slot
+    for slot in ("qualified", "buying_stage"):
+        if slot in expect:
+            assert tracker["slots"][slot] == expect[slot]
+    briefs = stack.briefs(sender)
+    lead = storage.get_lead(sender, url=stack.database_url)
+    if expect["outcome"] == "handoff":
+        [brief] = briefs
+        assert brief["handoff_reason"] == expect["handoff_reason"] and brief["status"] == "new"
+        assert tracker["paused"] is True
+        assert lead["status"] == "handed_off"
+        assert "passing our conversation to a person" in replies[-1][-1]
+        visitor_lines = [line["text"] for line in brief["transcript"] if line["speaker"] == "visitor"]
+        assert visitor_lines == CONVERSATIONS[name]["turns"]
+        for slot, value in expect.get("slots", {}).items():
+            if slot in brief:
+                assert brief[slot] == value
+    else:
+        assert briefs == []
+        assert lead["status"] == expect["outcome"]
+        assert tracker["paused"] is False
+
+
+def test_the_qualified_brief_is_complete_and_quotes_the_visitor(stack, played):
+    sender, _ = played["qualified visitor who greets first and agrees to be contacted"]
+    [brief] = stack.briefs(sender)
+    status, same = http("GET", f"{stack.web}/api/briefs/{brief['id']}", token=SALES_TOKEN)
+    assert status == 200 and same == brief
+    turns = CONVERSATIONS["qualified visitor who greets first and agrees to be contacted"]["turns"]
+    assert brief["contact"] == {"name": turns[10], "email": turns[11], "company": turns[12]}
+    assert brief["qualified"] is True and brief["buying_stage"] == "active_looking"
+    assert brief["forces"]["push"]["rating"] == 2 and turns[1] in brief["forces"]["push"]["evidence"]
+    assert brief["forces"]["anxiety"]["evidence"] == [turns[7]]
+    assert f"“{turns[1]}”" in brief["summary"]
+    assert brief["reasons"] and brief["suggested_questions"]
+
+
+def test_a_product_question_is_answered_and_the_same_question_asked_again(played):
+    _, replies = played["a pricing question in the middle of the interview, then the interview continues"]
+    assert replies[2] == [product.answer("ask_pricing"), "Tell me about the last time that happened. What went wrong?"]
+
+
+def test_an_invalid_email_gets_a_clear_message_and_the_question_again(played):
+    _, replies = played["an invalid email is asked again, then a valid one is accepted"]
+    assert all("doesn't look like a working email address" in reply[0] for reply in replies[11:13])
+    assert replies[13] == ["And which company are you with?"]
+
+
+def test_declined_contact_is_never_asked_for_details(played):
+    _, replies = played["a qualified visitor who declines contact is not asked for details"]
+    assert not any("name" in text or "email" in text for text in replies[-1])
+    assert "won't ask for any details" in replies[-1][0]
+
+
+def test_after_a_handoff_the_bot_stays_quiet(stack, played):
+    sender, _ = played["asks for a person in the middle of the interview"]
+    assert stack.say(sender, "hello? anyone there?") == []
+    assert stack.tracker(sender)["paused"] is True
+
+
+def test_rasa_http_api_needs_the_token(stack, played):
+    sender, _ = played["an early visitor is nurtured"]
+    status, _ = http("GET", f"{stack.rasa}/conversations/{sender}/tracker")
+    assert status in (401, 403)
+
+
+def test_conversations_are_kept_in_the_sql_tracker_store(stack, played):
+    from sqlalchemy import create_engine, text
+
+    sender, _ = played["an early visitor is nurtured"]
+    engine = create_engine(stack.tracker_url, future=True)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
+    engine.dispose()
+    assert count > 20

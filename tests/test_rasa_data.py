@@ -1,0 +1,80 @@
+"""The conversation data: Rasa's validator, the end-to-end test stories and a held-out NLU evaluation."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import MODEL, rasa_env
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_MACRO_F1 = 0.90
+
+
+def rasa(*args):
+    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=ROOT, env=rasa_env(),
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def model():
+    assert MODEL.exists(), "no trained model: run `make test` (it trains when config, domain or data changed)"
+    return str(MODEL)
+
+
+def examples(path):
+    found = {}
+    for block in yaml.safe_load(Path(path).read_text())["nlu"]:
+        for line in block["examples"].splitlines():
+            if line.strip().startswith("- "):
+                found.setdefault(block["intent"], []).append(line.strip()[2:].strip())
+    return found
+
+
+def test_rasa_data_validate_passes_with_fail_on_warnings():
+    result = rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_every_intent_has_enough_varied_examples():
+    training = {}
+    for path in (ROOT / "data" / "nlu").glob("*.yml"):
+        for intent, lines in examples(path).items():
+            training.setdefault(intent, []).extend(lines)
+    domain_intents = yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]
+    assert sorted(training) == sorted(domain_intents)
+    for intent, lines in training.items():
+        assert len({line.lower() for line in lines}) >= (150 if intent == "inform" else 25), intent
+
+
+def test_the_end_to_end_test_stories_pass(model, tmp_path):
+    stories = yaml.safe_load((ROOT / "tests" / "test_stories.yml").read_text())["stories"]
+    assert len(stories) >= 20
+    result = rasa("test", "core", "--stories", "tests/test_stories.yml", "--model", model,
+                  "--fail-on-prediction-errors", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    report = json.loads((tmp_path / "story_report.json").read_text())
+    assert report["conversation_accuracy"]["correct"] == len(stories)
+
+
+def test_nlu_on_held_out_messages(model, tmp_path, capsys):
+    holdout = examples(ROOT / "tests" / "nlu" / "holdout.yml")
+    training = {line.lower() for path in (ROOT / "data" / "nlu").glob("*.yml")
+                for lines in examples(path).values() for line in lines}
+    held_out = [line for lines in holdout.values() for line in lines]
+    assert len(held_out) >= 150
+    assert not training & {line.lower() for line in held_out}, "held-out messages leaked into training data"
+
+    result = rasa("test", "nlu", "--nlu", "tests/nlu/holdout.yml", "--model", model, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "intent_report.json").read_text())
+    rows = sorted((name, scores) for name, scores in report.items() if name in holdout)
+    with capsys.disabled():
+        print(f"\n\nNLU on {len(held_out)} held-out messages (tests/nlu/holdout.yml)")
+        print(f"  {'intent':<20} {'F1':>6} {'support':>8}")
+        for name, scores in rows:
+            print(f"  {name:<20} {scores['f1-score']:>6.3f} {scores['support']:>8}")
+        print(f"  {'macro F1':<20} {report['macro avg']['f1-score']:>6.3f}   accuracy {report['accuracy']:.3f}\n")
+    assert report["macro avg"]["f1-score"] >= MIN_MACRO_F1

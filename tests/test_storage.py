@@ -1,0 +1,67 @@
+import datetime as dt
+
+import pytest
+
+from bot import brief, storage
+from bot.qualify import assess
+
+ANSWERS = {
+    "struggle": 'Our "invoices" <script>alert(1)</script> go out late',
+    "situation": "last week we lost a client",
+    "current_solution": "Excel",
+    "desired_progress": "close the month in 2 days",
+    "trigger": "our CFO quit",
+    "timeline": "by end of January",
+    "anxieties": "data migration",
+    "cost_of_inaction": None,
+}
+
+
+def fields(sender_id, contact=None, reason="qualified"):
+    return brief.build(sender_id, ANSWERS, assess(ANSWERS, dt.date(2026, 11, 26)), reason, contact,
+                       [{"event": "user", "text": ANSWERS["struggle"], "timestamp": 1790000000.0}])
+
+
+def test_a_handoff_stores_the_brief_and_its_lead_and_reads_back_exactly(database_url):
+    contact = {"name": "Ann O'Neil", "email": "ann@acme.io", "company": "Acme & Sons"}
+    brief_id = storage.save_handoff(fields("visitor-1", contact), url=database_url)
+    stored = storage.get_brief(brief_id, url=database_url)
+    assert stored["status"] == "new" and stored["sender_id"] == "visitor-1"
+    assert stored["struggle"] == ANSWERS["struggle"]
+    assert stored["cost_of_inaction"] is None
+    assert stored["contact"] == contact
+    assert stored["transcript"] == [{"speaker": "visitor", "text": ANSWERS["struggle"], "at": "2026-09-21T14:13:20Z"}]
+    assert stored["created_at"].endswith("Z")
+    assert storage.get_lead("visitor-1", url=database_url)["status"] == "handed_off"
+
+
+def test_briefs_are_listed_newest_first_and_filtered(database_url):
+    first = storage.save_handoff(fields("a"), url=database_url)
+    second = storage.save_handoff(fields("b", reason="visitor_requested_human"), url=database_url)
+    assert [b["id"] for b in storage.list_briefs(url=database_url)] == [second, first]
+    assert [b["id"] for b in storage.list_briefs(sender_id="a", url=database_url)] == [first]
+    assert storage.list_briefs(status="closed", url=database_url) == []
+    assert storage.get_brief(999, url=database_url) is None
+
+
+def test_a_lead_without_handoff_is_stored_once_per_visitor(database_url):
+    first = storage.save_lead("early", "nurture", "passive_looking", False, url=database_url)
+    again = storage.save_lead("early", "nurture", "first_thought", False, url=database_url)
+    assert first == again
+    assert storage.get_lead("early", url=database_url) == {
+        "id": first, "sender_id": "early", "status": "nurture", "buying_stage": "first_thought", "qualified": False}
+    assert storage.list_briefs(url=database_url) == []
+
+
+def test_a_failed_handoff_stores_nothing(database_url):
+    broken = {**fields("half"), "buying_stage": None}  # violates NOT NULL: the transaction must roll back
+    with pytest.raises(Exception):
+        storage.save_handoff(broken, url=database_url)
+    assert storage.get_lead("half", url=database_url) is None
+
+
+def test_an_unreachable_database_fails_fast_with_a_clear_message():
+    from bot.db import DatabaseUnreachable
+
+    with pytest.raises(DatabaseUnreachable, match=r"Cannot reach the app database at postgresql://nobody:\*\*\*@127.0.0.1:1/x: OperationalError"):
+        storage.engine("postgresql://nobody:secret@127.0.0.1:1/x")
