@@ -27,7 +27,7 @@ model: install ## the spaCy pipeline and a Rasa model matching config.yml, domai
 	$(BIN)/bot train
 
 shell: model ## chat in the terminal (starts the action server in the background)
-	SANIC_HOST=127.0.0.1 $(BIN)/python -m rasa_sdk --actions actions --port 5055 & \
+	SANIC_HOST=127.0.0.1 $(BIN)/python -m bot.action_server --actions actions --port 5055 & \
 	  trap "kill $$!" EXIT; $(BIN)/rasa shell --model models/current.tar.gz --endpoints endpoints.yml
 
 validate: install

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import brief, contact, interview, product, qualify, storage
+from bot.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class ValidateContactForm(FormValidationAction):
 
     @staticmethod
     def _answer(slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
-        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(interview.SKIPPED_SLOT))
+        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
 
 
 def _answer_extractor(slot: str):
@@ -85,13 +86,13 @@ def _answer_extractor(slot: str):
 def _answer_validator(slot: str):
     def validate(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                  domain: DomainDict) -> Dict[Text, Any]:
-        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(interview.SKIPPED_SLOT))
+        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
 
     validate.__name__ = f"validate_{slot}"
     return validate
 
 
-for _slot in interview.INTERVIEW_SLOTS:
+for _slot in INTERVIEW_SLOTS:
     setattr(ValidateInterviewForm, f"validate_{_slot}", _answer_validator(_slot))
     setattr(ValidateInterviewForm, f"extract_{_slot}", _answer_extractor(_slot))
 for _slot in ("name", "email", "company"):

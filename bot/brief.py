@@ -5,7 +5,8 @@ import datetime as dt
 from typing import Dict, Iterable, List, Optional
 
 from bot import nlp
-from bot.interview import INTERVIEW_SLOTS
+from bot.clock import iso
+from bot.slots import INTERVIEW_SLOTS
 from bot.qualify import Assessment
 
 UNKNOWN = "not stated"
@@ -28,13 +29,6 @@ STAGE_PHRASES = {
     "active_looking": "actively looking",
     "deciding": "deciding",
 }
-
-
-def iso(moment: dt.datetime) -> str:
-    """UTC timestamp as ISO 8601 with a Z, as the brief API returns it."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 def transcript(events: Iterable[dict]) -> List[dict]:
@@ -61,12 +55,17 @@ def summary(answers: Dict[str, Optional[str]], assessment: Assessment,
     if (contact or {}).get("company"):
         who += f" ({contact['company']})"
     parts = [f"{who} is {STAGE_PHRASES[assessment.buying_stage]}."]
-    if answers.get("struggle"):
-        parts.append(f"In their words: “{_first_sentence(answers['struggle'])}”")
-    for slot, label in (("trigger", "Why now"), ("timeline", "Timeline"),
+    quoted = set()
+    for slot, label in (("struggle", "In their words"), ("trigger", "Why now"), ("timeline", "Timeline"),
                         ("current_solution", "Today they use"), ("desired_progress", "They want")):
         value = answers.get(slot)
-        parts.append(f"{label}: “{_first_sentence(value)}”" if value else f"{label}: {UNKNOWN}.")
+        if not value:
+            parts.append(f"{label}: {UNKNOWN}.")
+        elif _first_sentence(value) in quoted:
+            continue  # an opening message can answer two questions with one sentence
+        else:
+            quoted.add(_first_sentence(value))
+            parts.append(f"{label}: “{_first_sentence(value)}”.")
     found = nlp.entities_by_label(answers.get(slot) for slot in INTERVIEW_SLOTS)
     mentioned = [
         f"{label}: {', '.join(values)}"
@@ -75,16 +74,20 @@ def summary(answers: Dict[str, Optional[str]], assessment: Assessment,
         if values
     ]
     if mentioned:
-        parts.append("Mentioned — " + "; ".join(mentioned) + ".")
+        parts.append("Mentioned: " + "; ".join(mentioned) + ".")
     return " ".join(parts)
 
 
 def headline(answers: Dict[str, Optional[str]], assessment: Assessment,
              contact: Optional[Dict[str, str]] = None) -> str:
+    """One line: who, the struggle in their words, stage, why now, timeline."""
     who = (contact or {}).get("name") or "Anonymous visitor"
-    struggle = _first_sentence(answers["struggle"]) if answers.get("struggle") else UNKNOWN
-    return (f"{who} — “{struggle}” — {assessment.buying_stage.replace('_', ' ')}; "
-            f"why now: {answers.get('trigger') or UNKNOWN}; timeline: {answers.get('timeline') or UNKNOWN}")
+
+    def quote(slot: str) -> str:
+        return f"“{answers[slot]}”" if answers.get(slot) else UNKNOWN
+
+    return (f"{who}: {quote('struggle')} "
+            f"({assessment.buying_stage.replace('_', ' ')}; why now: {quote('trigger')}; timeline: {quote('timeline')})")
 
 
 def suggested_questions(answers: Dict[str, Optional[str]], assessment: Assessment) -> List[str]:

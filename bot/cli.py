@@ -48,12 +48,12 @@ def training_fingerprint() -> str:
 
 def train(force: bool = False) -> bool:
     """Train only when config.yml, domain.yml, data/ or the pipeline changed. Returns True if trained."""
-    build_nlp()
     fingerprint = training_fingerprint()
     if not force and MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text() == fingerprint:
+        build_nlp()  # the model does not contain the pipeline: it must exist to serve
         print("Model is up to date (config.yml, domain.yml, data/ and the pipeline are unchanged).")
         return False
-    build_nlp(force=True)
+    build_nlp(force=True)  # SpacyNLP's fingerprint is only the path: always train on a fresh build
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name", "current", "--out", str(MODEL_DIR)],
                    cwd=config.ROOT, check=True, env=rasa_env())
@@ -87,7 +87,7 @@ def endpoints_file(action_port: int) -> Path:
 def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[str, List[str]]:
     python = sys.executable
     return {
-        "actions": [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        "actions": [python, "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)],
         "rasa": [python, "-m", "rasa", "run", "--enable-api", "--auth-token", config.rasa_token(),
                  "--interface", "127.0.0.1", "--port", str(rasa_port), "--model", str(MODEL),
                  "--endpoints", str(endpoints_file(action_port)), "--credentials", "credentials.yml"],

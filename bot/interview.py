@@ -4,19 +4,7 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 from bot import nlp
-
-INTERVIEW_SLOTS = (
-    "struggle",
-    "situation",
-    "current_solution",
-    "desired_progress",
-    "trigger",
-    "timeline",
-    "anxieties",
-    "cost_of_inaction",
-)
-CONTACT_SLOTS = ("contact_consent", "name", "email", "company")
-SKIPPED_SLOT = "skipped_slots"  # interview slots the visitor answered with "don't know"/"skip"
+from bot.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
 
 # Question intents that a short answer is sometimes mistaken for ("a bit more clarity" -> ask_pricing).
 # Asking for a person, stopping and support problems are always honoured, never reread as answers.

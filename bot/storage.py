@@ -1,7 +1,6 @@
 """Leads and handoff briefs in SQL (SQLite by default, PostgreSQL by DATABASE_URL)."""
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from typing import List, Optional
 
@@ -10,15 +9,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, relationship
 
 from bot import config
-from bot.brief import iso
+from bot.clock import iso, utcnow
 from bot.db import check_reachable
-from bot.interview import INTERVIEW_SLOTS
+from bot.slots import INTERVIEW_SLOTS
 
 Base = declarative_base()
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Lead(Base):

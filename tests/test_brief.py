@@ -24,7 +24,7 @@ def test_the_summary_quotes_the_visitor_and_invents_nothing():
     for quote in re.findall(r"“(.*?)”", summary):
         assert quote in said
     assert summary.startswith("Maria <b>Gonzalez</b> (Bright Dental) is actively looking.")
-    assert "“Our invoices go out late every month.”" in summary
+    assert "In their words: “Our invoices go out late every month.”." in summary
     assert "dates: last tuesday, in 2 days, two weeks ago, by end of January" in summary
     assert "tools: spreadsheet, Excel, shared inbox" in summary and "team size: Three people" in summary
 
@@ -34,6 +34,19 @@ def test_unknown_fields_say_so():
     summary = brief.summary(answers, assess(answers, TODAY))
     assert summary.startswith("The visitor is")
     assert "Why now: not stated." in summary and "Timeline: not stated." in summary
+
+
+def test_one_sentence_that_answers_two_questions_is_quoted_once():
+    answers = {**ANSWERS, "trigger": "We need it by friday because the auditor called.",
+               "timeline": "We need it by friday because the auditor called."}
+    summary = brief.summary(answers, assess(answers, TODAY))
+    assert summary.count("the auditor called") == 1
+
+
+def test_the_headline_names_who_what_stage_why_now_and_when():
+    line = brief.headline(ANSWERS, assess(ANSWERS, TODAY), CONTACT)
+    assert line == ("Maria <b>Gonzalez</b>: “Our invoices go out late every month. Three people edit the same "
+                    "spreadsheet.” (active looking; why now: “our CFO quit two weeks ago”; timeline: “by end of January”)")
 
 
 def test_suggested_questions_aim_first_at_what_the_bot_did_not_learn():

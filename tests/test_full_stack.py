@@ -199,3 +199,34 @@ def test_conversations_are_kept_in_the_sql_tracker_store(stack, played):
         count = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
     engine.dispose()
     assert count > 20
+
+
+def test_a_visitor_can_chat_over_socket_io(stack):
+    """The channel a web page uses; replies arrive only with python-socketio pinned to 5.9 (see README)."""
+    import threading
+
+    import socketio
+
+    session = f"socket-{uuid.uuid4().hex[:8]}"
+    replies, arrived = [], threading.Event()
+    client = socketio.Client()
+
+    @client.on("bot_uttered")
+    def on_bot_uttered(data):
+        replies.append(data.get("text"))
+        if len(replies) == 3:
+            arrived.set()
+
+    client.connect(stack.rasa, socketio_path="/socket.io", transports=["polling"])
+    try:
+        client.emit("session_request", {"session_id": session})
+        client.emit("user_uttered", {"message": "hi", "session_id": session})
+        time.sleep(1)
+        client.emit("user_uttered", {"message": "our orders get lost between sales and the warehouse",
+                                     "session_id": session})
+        assert arrived.wait(30), replies
+    finally:
+        client.disconnect()
+    assert replies[1:] == ["What's going on that brought you here today?",
+                           "Tell me about the last time that happened. What went wrong?"]
+    assert stack.tracker(session)["slots"]["struggle"] == "our orders get lost between sales and the warehouse"
