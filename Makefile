@@ -6,12 +6,13 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install model shell validate nlu-eval bench clean
+.PHONY: run test install model shell validate bench clean
 
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
 
 test: model ## the whole test suite (unit, Rasa data and stories, NLU evaluation, full stack)
+	scripts/ensure-postgres
 	$(BIN)/python -m pytest -v tests
 
 install: $(STAMP)
@@ -28,13 +29,13 @@ model: install ## the spaCy pipeline and a Rasa model matching config.yml, domai
 
 shell: model ## chat in the terminal (starts the action server in the background)
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m bot.action_server --actions actions --port 5055 & \
-	  trap "kill $$!" EXIT; $(BIN)/rasa shell --model models/current.tar.gz --endpoints endpoints.yml
+	  trap "kill $$!" EXIT; $(BIN)/rasa shell --interface 127.0.0.1 --model models/current.tar.gz --endpoints endpoints.yml
 
 validate: install
 	$(BIN)/rasa data validate --fail-on-warnings
 
-clean:
-	rm -rf build models var .rasa
+clean: ## build output and models (not var/, which holds the conversations, leads and briefs)
+	rm -rf build models .rasa
 
 bench: model ## reply latency, memory per service and training time (figures in docs/benchmarks.md)
 	$(BIN)/python scripts/bench

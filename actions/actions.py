@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -58,13 +59,13 @@ class ValidateContactForm(FormValidationAction):
     def validate_email(self, value: Any, dispatcher: CollectingDispatcher,
                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         if _intent(tracker) == "dont_know":
-            return {**self._answer("email", value, tracker), "email_rejected": False}
+            return {**_record_answer("email", value, tracker), "email_rejected": False}
         address = contact.normalise_email(str(value))
         return {"email": address, "email_rejected": address is None}
 
-    @staticmethod
-    def _answer(slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
-        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
+
+def _record_answer(slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+    return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
 
 
 def _answer_extractor(slot: str):
@@ -86,7 +87,7 @@ def _answer_extractor(slot: str):
 def _answer_validator(slot: str):
     def validate(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                  domain: DomainDict) -> Dict[Text, Any]:
-        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
+        return _record_answer(slot, value, tracker)
 
     validate.__name__ = f"validate_{slot}"
     return validate
@@ -122,12 +123,15 @@ class ActionStoreLead(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         result = _assessment(tracker)
         status = "no_contact" if result.qualified else "nurture"
-        storage.save_lead(tracker.sender_id, status, result.buying_stage, result.qualified)
+        storage.save_lead(tracker.sender_id, status, result.buying_stage, result.qualified,
+                          contact=interview.contact(tracker.current_slot_values()))
         return []
 
 
 class ActionHandoff(Action):
-    """Store the brief with what is known and pause the bot so a person takes over."""
+    """Store the brief with what is known, tell the visitor what happens next, pause the bot."""
+
+    SAVE_ATTEMPTS = 3
 
     def name(self) -> Text:
         return "action_handoff"
@@ -137,10 +141,21 @@ class ActionHandoff(Action):
         reason = "visitor_requested_human" if _intent(tracker) == "request_human" else "qualified"
         fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
                              interview.contact(slots), tracker.events)
-        brief_id = storage.save_handoff(fields)
-        logger.info("Stored brief %s for %s (%s)", brief_id, tracker.sender_id, reason)
         # Closing any form (even when none is open) keeps the rules' view of a handoff the same everywhere.
-        return [SlotSet("requested_slot", None), ActiveLoop(None), ConversationPaused()]
+        closed = [SlotSet("requested_slot", None), ActiveLoop(None)]
+        for attempt in range(1, self.SAVE_ATTEMPTS + 1):
+            try:
+                brief_id = storage.save_handoff(fields)
+                break
+            except Exception:  # the database may be briefly unavailable: retry, then say so honestly
+                logger.exception("Storing the brief for %r failed (attempt %d)", tracker.sender_id, attempt)
+                time.sleep(0.5 * attempt)
+        else:
+            dispatcher.utter_message(text=product.message("handoff_failed"))
+            return closed
+        logger.info("Stored brief %s for %r (%s)", brief_id, tracker.sender_id, reason)
+        dispatcher.utter_message(text=product.message("handoff"))
+        return closed + [ConversationPaused()]
 
 
 class ActionAnswerProductQuestion(Action):

@@ -64,8 +64,9 @@ def summary(answers: Dict[str, Optional[str]], assessment: Assessment,
         elif _first_sentence(value) in quoted:
             continue  # an opening message can answer two questions with one sentence
         else:
-            quoted.add(_first_sentence(value))
-            parts.append(f"{label}: “{_first_sentence(value)}”.")
+            sentence = _first_sentence(value)
+            quoted.add(sentence)
+            parts.append(f"{label}: “{sentence}”" + ("" if sentence[-1] in ".!?" else "."))
     found = nlp.entities_by_label(answers.get(slot) for slot in INTERVIEW_SLOTS)
     mentioned = [
         f"{label}: {', '.join(values)}"
@@ -93,10 +94,9 @@ def headline(answers: Dict[str, Optional[str]], assessment: Assessment,
 def suggested_questions(answers: Dict[str, Optional[str]], assessment: Assessment) -> List[str]:
     """Opening questions for the call, aimed first at what the bot did not learn."""
     questions = [QUESTIONS_FOR_UNKNOWN[slot] for slot in INTERVIEW_SLOTS if not answers.get(slot)]
-    for quote in assessment.forces["anxiety"].evidence:
-        if assessment.forces["anxiety"].rating:
-            questions.append(f"You mentioned “{_first_sentence(quote)}” — what would you need to see "
-                             "to feel safe about that?")
+    if assessment.forces["anxiety"].rating:
+        questions += [f"You mentioned “{_first_sentence(quote)}” — what would you need to see to feel safe "
+                      "about that?" for quote in assessment.forces["anxiety"].evidence]
     if assessment.forces["habit"].rating:
         questions.append("What would you miss about the way you do it today?")
     questions.append("Who else is involved in the decision, and how will you decide?")

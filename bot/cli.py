@@ -95,17 +95,30 @@ def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[st
     }
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
+def _wait_until_up(urls: Dict[str, str], processes: Dict[str, subprocess.Popen], timeout: float) -> None:
+    """Waits for every service's health URL; any service that exits meanwhile fails start-up at once."""
+    waiting = dict(urls)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited with code {process.returncode} before answering {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"did not answer {url} within {timeout:.0f} s")
+    while waiting:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"the {name} service exited with code {process.returncode} during start-up")
+        for name, url in list(waiting.items()):
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    del waiting[name]
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{', '.join(waiting)} did not answer within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def _warn_about_development_tokens() -> None:
+    for name, default in (("RASA_TOKEN", config.DEV_RASA_TOKEN), ("SALES_API_TOKEN", config.DEV_SALES_API_TOKEN)):
+        if not os.environ.get(name):
+            print(f"warning: {name} is not set; using the public development token {default!r}. "
+                  "Set it before exposing anything beyond this machine.", file=sys.stderr)
 
 
 def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path] = None) -> int:
@@ -119,10 +132,12 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
     if not MODEL.exists():
         print("error: no trained model; run `make run` (or `bot train`) first.", file=sys.stderr)
         return 2
+    _warn_about_development_tokens()
     health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
               "web": f"http://127.0.0.1:{web_port}/healthz"}
     env = {**rasa_env(), "SANIC_HOST": "127.0.0.1"}
     processes: Dict[str, subprocess.Popen] = {}
+    logs = []
 
     def stop_all(*_: object) -> None:
         for process in processes.values():
@@ -133,20 +148,22 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for log in logs:
+            log.close()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     try:
         for name, command in service_commands(action_port, rasa_port, web_port).items():
             output = open(log_dir / f"{name}.log", "ab") if log_dir else None
+            if output:
+                logs.append(output)
             processes[name] = subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=output,
                                                stderr=subprocess.STDOUT if output else None)
-        for name, process in processes.items():
-            try:
-                _wait_until_up(health[name], process, timeout=180)
-            except RuntimeError as error:
-                print(f"error: the {name} service {error}", file=sys.stderr)
-                stop_all()
-                return 1
+        try:
+            _wait_until_up(health, processes, timeout=180)
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         print(
             "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
             f"  action server  http://127.0.0.1:{action_port}/webhook\n"
@@ -167,28 +184,33 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         stop_all()
 
 
+def printable(text: object) -> str:
+    """Visitor text for a terminal: control characters (escape sequences) shown, not obeyed."""
+    return "".join(ch if ch == "\n" or ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
 def print_briefs(briefs: List[dict]) -> None:
     if not briefs:
         print("No briefs.")
     for brief in briefs:
         contact = brief["contact"] or {}
-        print(f"#{brief['id']}  {brief['created_at']}  {brief['status']:<8} {brief['handoff_reason']:<24} "
-              f"{brief['buying_stage']:<16} {contact.get('email') or '-'}")
-        print(f"      {brief['headline']}")
+        print(printable(f"#{brief['id']}  {brief['created_at']}  {brief['status']:<8} {brief['handoff_reason']:<24} "
+                        f"{brief['buying_stage']:<16} {contact.get('email') or '-'}"))
+        print(printable(f"      {brief['headline']}"))
 
 
 def print_brief(brief: dict) -> None:
-    print(f"Brief #{brief['id']} ({brief['status']}) for {brief['sender_id']}, {brief['created_at']}")
-    print(f"Handoff: {brief['handoff_reason']}; qualified: {brief['qualified']}; stage: {brief['buying_stage']}")
-    print(f"\n{brief['summary']}\n\nForces:")
+    lines = [f"Brief #{brief['id']} ({brief['status']}) for {brief['sender_id']}, {brief['created_at']}",
+             f"Handoff: {brief['handoff_reason']}; qualified: {brief['qualified']}; stage: {brief['buying_stage']}",
+             "", brief["summary"], "", "Forces:"]
     for name, force in brief["forces"].items():
-        print(f"  {name:<8} {force['rating']}/2  " + " | ".join(f"“{quote}”" for quote in force["evidence"]))
-    print("\nWhy:\n" + "\n".join(f"  - {reason}" for reason in brief["reasons"]))
-    print("\nAsk next:\n" + "\n".join(f"  - {question}" for question in brief["suggested_questions"]))
-    print(f"\nContact: {json.dumps(brief['contact'], ensure_ascii=False) if brief['contact'] else 'not given'}")
-    print("\nTranscript:")
-    for line in brief["transcript"]:
-        print(f"  [{line['at']}] {line['speaker']}: {line['text']}")
+        lines.append(f"  {name:<8} {force['rating']}/2  " + " | ".join(f"“{quote}”" for quote in force["evidence"]))
+    lines += ["", "Why:"] + [f"  - {reason}" for reason in brief["reasons"]]
+    lines += ["", "Ask next:"] + [f"  - {question}" for question in brief["suggested_questions"]]
+    contact = json.dumps(brief["contact"], ensure_ascii=False) if brief["contact"] else "not given"
+    lines += ["", f"Contact: {contact}", "", "Transcript:"]
+    lines += [f"  [{line['at']}] {line['speaker']}: {line['text']}" for line in brief["transcript"]]
+    print(printable("\n".join(lines)))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

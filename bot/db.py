@@ -28,7 +28,7 @@ def check_reachable(url: Union[str, URL], purpose: str) -> None:
     except Exception as error:  # any driver error means we cannot start
         raise DatabaseUnreachable(
             f"Cannot reach the {purpose} database at {url.render_as_string(hide_password=True)}: "
-            f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
+            f"{error.__class__.__name__}: {(str(error).splitlines() or [''])[0]}"
         ) from error
     finally:
         engine.dispose()

@@ -6,11 +6,12 @@ from typing import Dict, Optional
 from bot import nlp
 from bot.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
 
-# Question intents that a short answer is sometimes mistaken for ("a bit more clarity" -> ask_pricing).
-# Asking for a person, stopping and support problems are always honoured, never reread as answers.
+# Intents that a short answer is sometimes mistaken for ("a bit more clarity" -> ask_pricing,
+# "we are evaluating a couple of vendors" -> stop). Asking for a person and support problems are
+# always honoured, never reread as answers.
 REREADABLE_INTENTS = frozenset({
     "ask_pricing", "ask_free_trial", "ask_integrations", "ask_security", "ask_onboarding",
-    "ask_support", "ask_demo", "ask_why", "ask_is_bot", "out_of_scope",
+    "ask_support", "ask_demo", "ask_why", "ask_is_bot", "out_of_scope", "stop",
 })
 QUESTION_OPENERS = frozenset({
     "how", "what", "what's", "whats", "which", "when", "where", "why", "who", "do", "does", "did",

@@ -29,9 +29,12 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
 MONTH_ABBREVIATIONS = ["jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
                        "oct", "nov", "dec"]
 TIME_UNITS = ["day", "days", "week", "weeks", "month", "months", "year", "years"]
-NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12,
-                "couple": 2, "few": 3}
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "couple": 2, "few": 3, "several": 4,
+}
 
 TOOLS = [
     "excel", "google sheets", "sheets", "spreadsheet", "spreadsheets", "google docs", "word",
@@ -45,12 +48,12 @@ TOOLS = [
 
 # Buying-stage and force cues, matched on lemmas so "losing", "lost" and "lose" all count.
 CUES: Dict[str, List[str]] = {
+    # Read from the why-now and timeline answers only: comparing options or a decision date.
     "DECIDING": [
-        "comparing", "compare", "shortlist", "shortlisted", "trial ends", "trial expires",
-        "trial is ending", "decide by", "deciding", "decision by", "evaluating", "evaluate",
-        "proposal", "quotes from", "pick a vendor", "choose between", "contract renewal",
-        "contract ends", "contract is up", "renewal", "sign off", "budget approved",
-        "budget is approved", "vendors", "rfp", "final round", "demoed",
+        "comparing", "shortlist", "shortlisted", "trial ends", "trial expires", "trial is ending",
+        "decide by", "decision by", "decision next", "evaluating", "pick a vendor", "choose between",
+        "contract renewal", "contract ends", "contract is up", "budget approved", "budget is approved",
+        "rfp", "final round", "other vendors", "a few vendors", "two vendors", "three vendors",
     ],
     "PASSIVE": [
         "just browsing", "just looking", "no rush", "not urgent", "not in a hurry",
@@ -60,7 +63,7 @@ CUES: Dict[str, List[str]] = {
     ],
     "INTENSITY": [
         "lose", "lost", "miss", "missed", "angry", "furious", "every day", "every week",
-        "every month", "nightmare", "overtime", "penalty", "fine", "fined", "churn", "complain",
+        "every month", "nightmare", "overtime", "penalty", "fined", "churn", "complain",
         "costing", "cost us", "burn out", "burned out", "quit", "mistake", "error", "late",
         "frustrated", "frustrating", "stress", "stressed", "chaos", "weekend", "refund",
         "threaten", "threatened", "escalate", "hours", "days",
@@ -74,15 +77,25 @@ CUES: Dict[str, List[str]] = {
         "comfortable", "good enough", "invested", "built it ourselves", "custom built",
         "love it", "like it", "years of data", "everybody uses", "used for years",
     ],
+    # Events that move people to look now; single words like "just" or "new" are too vague.
     "TRIGGER": [
-        "just", "recently", "since", "after", "new", "raise", "raised", "hire", "hired", "quit",
-        "leave", "left", "audit", "acquire", "acquired", "merger", "doubled", "boss", "ceo",
-        "deadline", "launch", "expand", "expanding", "moved", "last week", "last month",
-        "yesterday", "this week", "finally", "the last straw", "grew", "growing", "funding",
+        "just lose", "just get", "just raise", "just hire", "just sign", "just move", "just start",
+        "just open", "just merge", "just fail", "just miss", "just have", "recently", "last week",
+        "last month", "yesterday", "this week", "quit", "left", "audit", "acquire", "acquired",
+        "merger", "doubled", "deadline", "launch", "expand", "expanding", "the last straw", "grew",
+        "funding", "threaten", "threatened", "new regulation", "new law", "new client", "new manager",
+        "new ceo", "new boss", "my boss", "our ceo", "complaint",
     ],
     "NONE": [
         "nothing", "none", "no", "nope", "not really", "nothing really", "no worries", "not much",
         "nothing at all", "haven't tried", "have not tried", "not yet", "nothing yet", "n/a",
+        "not sure", "idk", "dunno", "no idea", "hmm",
+    ],
+    # Doing nothing is fine: a reason to nurture rather than hand off.
+    "NOTHING_IS_FINE": [
+        "be fine", "we'd be fine", "we would be fine", "it's fine", "no big deal", "we'll survive",
+        "we will survive", "nothing would change", "nothing happens", "nothing would happen",
+        "not a big deal", "we can live with it", "live with it", "manageable",
     ],
 }
 
@@ -97,8 +110,8 @@ def _date_patterns() -> List[dict]:
         {"label": "DATE", "id": "near", "pattern": [{"LOWER": "end"}, {"LOWER": "of"},
                                                     {"LOWER": {"IN": ["the", "this", "next"]}, "OP": "?"},
                                                     one_of(["week", "month", "quarter"])]},
-        {"label": "DATE", "id": "near", "pattern": [one_of(["asap", "today", "tomorrow", "immediately",
-                                                            "urgently", "yesterday"])]},
+        {"label": "DATE", "id": "near", "pattern": [one_of(["asap", "tomorrow", "immediately", "urgently"])]},
+        {"label": "DATE", "id": "past", "pattern": [one_of(["yesterday"])]},
         {"label": "DATE", "id": "near", "pattern": [{"LOWER": "as"}, {"LOWER": "soon"}, {"LOWER": "as"},
                                                     {"LOWER": "possible"}]},
         {"label": "DATE", "id": "near", "pattern": [{"LOWER": "right"}, {"LOWER": "away"}]},
@@ -108,10 +121,12 @@ def _date_patterns() -> List[dict]:
         {"label": "DATE", "id": "past", "pattern": [{"OP": "?", "LIKE_NUM": True},
                                                     {"LOWER": {"IN": list(NUMBER_WORDS)}, "OP": "?"},
                                                     one_of(TIME_UNITS), {"LOWER": "ago"}]},
+        # "in 3 weeks", "within the next two months", "in a couple of months", "in eighteen months"
         {"label": "DATE", "id": "in_n", "pattern": [one_of(["in", "within", "next"]),
                                                     {"LOWER": "the", "OP": "?"},
                                                     {"LOWER": "next", "OP": "?"},
-                                                    {"LOWER": {"IN": list(NUMBER_WORDS)}, "OP": "?"},
+                                                    {"LOWER": {"IN": list(NUMBER_WORDS)}, "OP": "*"},
+                                                    {"LOWER": "of", "OP": "?"},
                                                     {"LIKE_NUM": True, "OP": "?"},
                                                     one_of(TIME_UNITS)]},
         {"label": "DATE", "id": "far", "pattern": [{"LOWER": "next"}, one_of(["year", "fiscal"])]},
@@ -120,6 +135,7 @@ def _date_patterns() -> List[dict]:
                                                         {"LOWER": {"IN": ["the", "this"]}, "OP": "?"},
                                                         {"LOWER": "year"}]},
         {"label": "DATE", "id": "year_end", "pattern": [{"LOWER": "year"}, {"LOWER": "end"}]},
+        {"label": "DATE", "id": "year_end", "pattern": [{"LOWER": "later"}, {"LOWER": "this"}, {"LOWER": "year"}]},
         {"label": "DATE", "id": "quarter", "pattern": [{"LOWER": {"REGEX": r"^q[1-4]$"}}]},
         {"label": "DATE", "id": "month", "pattern": [{"LOWER": {"IN": ["by", "before", "until"]}, "OP": "?"},
                                                      {"LOWER": {"IN": ["in", "the",
@@ -127,7 +143,9 @@ def _date_patterns() -> List[dict]:
                                                       "OP": "?"},
                                                      {"LOWER": "of", "OP": "?"},
                                                      one_of([m for m in MONTHS if m != "may"] + MONTH_ABBREVIATIONS),
-                                                     {"LIKE_NUM": True, "OP": "?"}]},
+                                                     {"LIKE_NUM": True, "OP": "?"},
+                                                     {"TEXT": ",", "OP": "?"},
+                                                     {"TEXT": {"REGEX": r"^(19|20)\d\d$"}, "OP": "?"}]},
         # "may" is a month only after a preposition ("by may"), never in "we may need".
         {"label": "DATE", "id": "month", "pattern": [one_of(["by", "in", "before", "until", "of", "mid",
                                                              "early", "late"]),
@@ -200,13 +218,15 @@ def analyse(text: str) -> Doc:
 
 
 def cues(text: str) -> Dict[str, List[str]]:
-    """Cue phrases found in `text`, by cue label, in the visitor's own spelling."""
-    doc = load_pipeline()(text.lower())
-    original = load_pipeline()(text)
+    """Cue phrases found in `text`, by cue label, quoted in the visitor's own spelling."""
+    lowered = text.lower()
+    doc = analyse(lowered)  # the lookup lemmatizer knows lower-case words
+    same_offsets = len(lowered) == len(text)
     found: Dict[str, List[str]] = {}
     for match_id, start, end in _cue_matcher()(doc):
-        label = load_pipeline().vocab.strings[match_id]
-        found.setdefault(label, []).append(original[start:end].text)
+        span = doc[start:end]
+        quote = text[span.start_char:span.end_char] if same_offsets else span.text
+        found.setdefault(doc.vocab.strings[match_id], []).append(quote)
     return found
 
 
@@ -231,16 +251,16 @@ def entities_by_label(texts: Iterable[Optional[str]]) -> Dict[str, List[str]]:
     return found
 
 
-def _months_from(today: dt.date, month_index: int) -> int:
-    return (month_index - today.month) % 12
+def _number(word: str) -> Optional[float]:
+    if re.fullmatch(r"\d+(\.\d+)?", word):
+        return float(word)
+    return float(NUMBER_WORDS[word]) if word in NUMBER_WORDS else None
 
 
 def date_horizon_months(entity: Entity, today: Optional[dt.date] = None) -> Optional[float]:
     """Roughly how many months from today a date entity lies; None when it is in the past."""
     today = today or dt.date.today()
-    words = entity.text.lower().split()
-    if entity.kind == "past":
-        return None
+    words = entity.text.lower().replace(",", " ").split()
     if entity.kind == "near":
         return 0.5
     if entity.kind == "far":
@@ -251,22 +271,20 @@ def date_horizon_months(entity: Entity, today: Optional[dt.date] = None) -> Opti
         quarter_end_month = int(re.sub(r"\D", "", entity.text)) * 3
         return float((quarter_end_month - today.month) % 12)
     if entity.kind == "month":
-        names = MONTHS + MONTH_ABBREVIATIONS
-        for word in words:
-            if word in names:
-                full = MONTHS[[m[:3] for m in MONTHS].index(word[:3])]
-                return float(_months_from(today, MONTHS.index(full) + 1))
+        month = next(MONTHS.index(m) + 1 for word in words for m in MONTHS if word == m or word == m[:3]
+                     or word == "sept" and m == "september")
+        years = [int(word) for word in words if re.fullmatch(r"(19|20)\d\d", word)]
+        if years:
+            months = (years[0] - today.year) * 12 + month - today.month
+            return float(months) if months >= 0 else None
+        return float((month - today.month) % 12)
     if entity.kind == "in_n":
-        count = 1.0
-        for word in words:
-            if re.fullmatch(r"\d+(\.\d+)?", word):
-                count = float(word)
-            elif word in NUMBER_WORDS:
-                count = float(NUMBER_WORDS[word])
+        numbers = [n for n in (_number(word) for word in words) if n is not None]
+        count = numbers[-1] if numbers else 1.0  # "in a couple of months": the last number word counts
         unit = next((w for w in words if w in TIME_UNITS), "month")
         per_month = {"day": 1 / 30, "week": 0.25, "month": 1.0, "year": 12.0}[unit.rstrip("s")]
         return count * per_month
-    return None
+    return None  # past dates
 
 
 def nearest_deadline_months(text: str, today: Optional[dt.date] = None) -> Optional[float]:

@@ -19,3 +19,8 @@ def facts(path: Optional[Path] = None) -> dict:
 def answer(intent: str) -> Optional[str]:
     """The company's answer to a product question intent (e.g. `ask_pricing`), if it gave one."""
     return facts()["answers"].get(intent)
+
+
+def message(name: str) -> str:
+    """A company message such as `handoff` (what happens next, and when)."""
+    return facts()[name]

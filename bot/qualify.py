@@ -10,7 +10,6 @@ from typing import Dict, List, Optional
 
 from bot import nlp
 
-STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")
 ACTIVE_STAGES = ("active_looking", "deciding")
 NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months"
 
@@ -26,8 +25,7 @@ class Assessment:
     buying_stage: str
     forces: Dict[str, Force]
     qualified: bool
-    outcome: str  # "qualified" or "nurture"
-    reasons: List[str]
+    reasons: List[str]  # each qualification check, met or not, in words
 
     def forces_json(self) -> Dict[str, dict]:
         return {name: asdict(force) for name, force in self.forces.items()}
@@ -45,7 +43,7 @@ def is_none_answer(text: Optional[str]) -> bool:
     found = nlp.cues(text).get("NONE", [])
     if not found:
         return False
-    for cue in sorted(found, key=len, reverse=True):
+    for cue in sorted(filter(None, found), key=len, reverse=True):
         rest = rest.replace(cue.lower(), " ")
     return all(word.strip(",.!;:-") in FILLER_WORDS | {""} for word in rest.split())
 
@@ -55,20 +53,37 @@ def _stated(text: Optional[str]) -> bool:
 
 
 def buying_stage(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -> str:
+    """From the why-now and timeline answers: "no rush" wins, then comparing options or a decision
+    date, then a concrete event with a near deadline."""
     trigger, timeline = answers.get("trigger"), answers.get("timeline")
-    said = " ".join(t for t in (trigger, timeline, answers.get("situation"),
-                                answers.get("current_solution")) if t)
-    if "DECIDING" in nlp.cues(said):
+    said = nlp.cues(" ".join(t for t in (trigger, timeline) if t))
+    if "PASSIVE" in said:
+        return "passive_looking"
+    if "DECIDING" in said:
         return "deciding"
-    passive = "PASSIVE" in nlp.cues(" ".join(t for t in (trigger, timeline) if t))
     horizon = nlp.nearest_deadline_months(timeline or "", today)
     near = horizon is not None and horizon <= NEAR_DEADLINE_MONTHS
-    event = _stated(trigger) and "PASSIVE" not in nlp.cues(trigger or "")
-    if event and near and not passive:
+    event = _stated(trigger)
+    if event and near:
         return "active_looking"
     if event or near or _stated(timeline):
         return "passive_looking"
     return "first_thought"
+
+
+STAGE_REASONS = {
+    "deciding": "Buying stage is deciding: they are comparing options or have a decision date.",
+    "active_looking": "Buying stage is active looking: a why-now event and a deadline within "
+                      f"{NEAR_DEADLINE_MONTHS} months.",
+    "passive_looking": "Buying stage is passive looking: no why-now event with a deadline within "
+                       f"{NEAR_DEADLINE_MONTHS} months.",
+    "first_thought": "Buying stage is first thought: no why-now event and no timeline.",
+}
+
+
+def doing_nothing_is_fine(answers: Dict[str, Optional[str]]) -> bool:
+    cost = answers.get("cost_of_inaction")
+    return bool(cost) and (is_none_answer(cost) or "NOTHING_IS_FINE" in nlp.cues(cost))
 
 
 def rate_push(answers: Dict[str, Optional[str]]) -> Force:
@@ -116,16 +131,15 @@ def assess(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -
     }
     progress = forces["push"].rating + forces["pull"].rating
     resistance = forces["anxiety"].rating + forces["habit"].rating
-    struggle = _stated(answers.get("struggle"))
+    cost = answers.get("cost_of_inaction")
     checks = [
-        (struggle, "The visitor described a concrete struggle.",
+        (_stated(answers.get("struggle")), "The visitor described a concrete struggle.",
          "No concrete struggle was described."),
-        (stage in ACTIVE_STAGES, f"Buying stage is {stage.replace('_', ' ')} (a why-now event with a near deadline).",
-         f"Buying stage is {stage.replace('_', ' ')}: no why-now event with a deadline within "
-         f"{NEAR_DEADLINE_MONTHS} months."),
+        (stage in ACTIVE_STAGES, STAGE_REASONS[stage], STAGE_REASONS[stage]),
         (progress > resistance, f"Push + pull ({progress}) outweigh anxiety + habit ({resistance}).",
          f"Push + pull ({progress}) do not outweigh anxiety + habit ({resistance})."),
+        (not doing_nothing_is_fine(answers), "Doing nothing is not an option they are happy with.",
+         f"Doing nothing looks fine to them: “{cost}”."),
     ]
     qualified = all(ok for ok, _, _ in checks)
-    reasons = [yes if ok else no for ok, yes, no in checks]
-    return Assessment(stage, forces, qualified, "qualified" if qualified else "nurture", reasons)
+    return Assessment(stage, forces, qualified, [yes if ok else no for ok, yes, no in checks])

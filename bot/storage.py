@@ -108,7 +108,7 @@ def _upsert_lead(session: Session, sender_id: str, status: str, **fields) -> Lea
 def save_handoff(brief_fields: dict, url: Optional[str] = None) -> int:
     """Store the brief and its lead in one transaction; returns the brief's id."""
     contact = brief_fields.get("contact") or {}
-    with Session(engine(url)) as session, session.begin():
+    with Session(engine(url), future=True) as session, session.begin():
         lead = _upsert_lead(
             session, brief_fields["sender_id"], "handed_off",
             buying_stage=brief_fields["buying_stage"], qualified=brief_fields["qualified"],
@@ -121,21 +121,24 @@ def save_handoff(brief_fields: dict, url: Optional[str] = None) -> int:
 
 
 def save_lead(sender_id: str, status: str, buying_stage: str, qualified: bool,
-              url: Optional[str] = None) -> int:
+              contact: Optional[dict] = None, url: Optional[str] = None) -> int:
     """Store a lead without a handoff (nurture, or qualified but declined contact)."""
-    with Session(engine(url)) as session, session.begin():
-        lead = _upsert_lead(session, sender_id, status, buying_stage=buying_stage, qualified=qualified)
+    contact = contact or {}
+    with Session(engine(url), future=True) as session, session.begin():
+        lead = _upsert_lead(session, sender_id, status, buying_stage=buying_stage, qualified=qualified,
+                            name=contact.get("name"), email=contact.get("email"), company=contact.get("company"))
         session.flush()
         return lead.id
 
 
 def get_lead(sender_id: str, url: Optional[str] = None) -> Optional[dict]:
-    with Session(engine(url)) as session:
+    with Session(engine(url), future=True) as session:
         lead = session.execute(select(Lead).where(Lead.sender_id == sender_id)).scalar_one_or_none()
         if lead is None:
             return None
         return {"id": lead.id, "sender_id": lead.sender_id, "status": lead.status,
-                "buying_stage": lead.buying_stage, "qualified": lead.qualified}
+                "buying_stage": lead.buying_stage, "qualified": lead.qualified,
+                "contact": {"name": lead.name, "email": lead.email, "company": lead.company}}
 
 
 def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None,
@@ -146,11 +149,11 @@ def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None,
         query = query.where(Brief.sender_id == sender_id)
     if status is not None:
         query = query.where(Brief.status == status)
-    with Session(engine(url)) as session:
+    with Session(engine(url), future=True) as session:
         return [brief.to_json() for brief in session.execute(query).scalars()]
 
 
 def get_brief(brief_id: int, url: Optional[str] = None) -> Optional[dict]:
-    with Session(engine(url)) as session:
+    with Session(engine(url), future=True) as session:
         brief = session.get(Brief, brief_id)
         return brief.to_json() if brief else None

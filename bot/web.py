@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import re
 from typing import Awaitable, Callable
 
 from aiohttp import web
@@ -26,7 +27,10 @@ async def require_sales_token(request: web.Request, handler: Handler) -> web.Str
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
         return _error(401, "Missing or wrong token: send 'Authorization: Bearer <SALES_API_TOKEN>'.",
                       **{"WWW-Authenticate": 'Bearer realm="briefs"'})
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException as error:  # unknown paths and methods answer in JSON too
+        return _error(error.status, error.reason)
 
 
 async def list_briefs(request: web.Request) -> web.Response:
@@ -43,7 +47,7 @@ async def list_briefs(request: web.Request) -> web.Response:
 
 async def show_brief(request: web.Request) -> web.Response:
     raw_id = request.match_info["brief_id"]
-    if not raw_id.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", raw_id):
         return _error(400, f"Brief id must be a positive integer, not {raw_id!r}.")
     brief = await _in_thread(storage.get_brief, int(raw_id))
     if brief is None:

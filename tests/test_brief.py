@@ -24,7 +24,7 @@ def test_the_summary_quotes_the_visitor_and_invents_nothing():
     for quote in re.findall(r"“(.*?)”", summary):
         assert quote in said
     assert summary.startswith("Maria <b>Gonzalez</b> (Bright Dental) is actively looking.")
-    assert "In their words: “Our invoices go out late every month.”." in summary
+    assert "In their words: “Our invoices go out late every month.” Why now:" in summary
     assert "dates: last tuesday, in 2 days, two weeks ago, by end of January" in summary
     assert "tools: spreadsheet, Excel, shared inbox" in summary and "team size: Three people" in summary
 

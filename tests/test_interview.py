@@ -43,3 +43,12 @@ def test_contact_details_exist_only_with_consent():
     assert interview.contact(slots) == {"name": "Ann", "email": "ann@acme.io", "company": None}
     assert interview.contact({**slots, "contact_consent": False}) is None
     assert interview.contact({"name": "Ann"}) is None
+
+
+def test_vague_words_and_past_or_present_dates_do_not_answer_why_now_or_when():
+    assert interview.read_opening("We just use spreadsheets and it is messy") == {
+        "struggle": "We just use spreadsheets and it is messy"}
+    assert interview.read_opening("I'm here today because our orders are a mess") == {
+        "struggle": "I'm here today because our orders are a mess"}
+    text = "Yesterday our biggest client left because of a missed delivery."
+    assert interview.read_opening(text) == {"struggle": text, "trigger": text}

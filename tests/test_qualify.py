@@ -58,17 +58,18 @@ def test_nothing_answers_rate_zero():
 
 def test_a_concrete_struggle_active_stage_and_strong_forces_qualify_with_reasons():
     result = assess(ACTIVE, TODAY)
-    assert result.qualified and result.outcome == "qualified"
+    assert result.qualified
     assert result.reasons == [
         "The visitor described a concrete struggle.",
-        "Buying stage is active looking (a why-now event with a near deadline).",
+        "Buying stage is active looking: a why-now event and a deadline within 6 months.",
         "Push + pull (4) outweigh anxiety + habit (2).",
+        "Doing nothing is not an option they are happy with.",
     ]
 
 
 def test_early_visitors_are_nurtured_and_the_reasons_say_why():
     result = assess({**ACTIVE, "timeline": "no rush, maybe next year"}, TODAY)
-    assert not result.qualified and result.outcome == "nurture"
+    assert not result.qualified
     assert result.reasons[1].startswith("Buying stage is passive looking: no why-now event")
 
 
@@ -77,7 +78,7 @@ def test_resistance_that_outweighs_progress_does_not_qualify():
                      "anxieties": "I'm scared of losing data and of the cost, and the team hates change",
                      "current_solution": "our own tool that works fine"}, TODAY)
     assert not result.qualified
-    assert result.reasons[2] == "Push + pull (2) do not outweigh anxiety + habit (4)."
+    assert result.reasons[2] == "Push + pull (1) do not outweigh anxiety + habit (4)."  # "not sure" is no pull
 
 
 def test_a_visitor_who_skipped_everything_is_not_qualified():
@@ -85,3 +86,33 @@ def test_a_visitor_who_skipped_everything_is_not_qualified():
     assert not result.qualified and result.buying_stage == "first_thought"
     assert result.reasons[0] == "No concrete struggle was described."
     assert all(force.rating == 0 for force in result.forces.values())
+
+
+def test_doing_nothing_being_fine_means_nurture():
+    result = assess({**ACTIVE, "cost_of_inaction": "honestly we'd be fine"}, TODAY)
+    assert not result.qualified
+    assert result.reasons[3] == "Doing nothing looks fine to them: “honestly we'd be fine”."
+    assert result.forces["push"].rating == 2  # the struggle and the episode still push
+
+
+def test_vendor_words_in_the_story_do_not_make_a_visitor_deciding():
+    answers = {**ACTIVE, "situation": "our vendors sent us the wrong invoice", "trigger": "not really",
+               "timeline": "no idea really"}
+    assert buying_stage(answers, TODAY) == "first_thought"
+    assert not assess(answers, TODAY).qualified
+
+
+def test_no_rush_wins_over_comparing():
+    assert buying_stage({"trigger": "comparing a few tools", "timeline": "no rush"}, TODAY) == "passive_looking"
+
+
+def test_far_or_past_dates_are_not_near_deadlines():
+    for timeline in ("in eighteen months", "by March 2028", "yesterday", "sometime in 2029"):
+        assert buying_stage({**ACTIVE, "timeline": timeline}, TODAY) == "passive_looking", timeline
+    for timeline in ("in a couple of months", "in a few weeks", "later this year", "by march 15, 2027"):
+        assert buying_stage({**ACTIVE, "timeline": timeline}, TODAY) == "active_looking", timeline
+
+
+def test_unsure_answers_are_not_a_concrete_struggle():
+    for struggle in ("not sure", "idk", "hmm"):
+        assert assess({**ACTIVE, "struggle": struggle}, TODAY).reasons[0] == "No concrete struggle was described."

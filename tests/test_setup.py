@@ -52,7 +52,7 @@ def test_bot_briefs_on_the_command_line(app_database):
     from bot import brief, storage
     from bot.qualify import assess
 
-    answers = {"struggle": "late <b>invoices</b>", "trigger": "audit", "timeline": "by friday"}
+    answers = {"struggle": "late <b>invoices</b>\x1b[2J", "trigger": "audit", "timeline": "by friday"}
     brief_id = storage.save_handoff(brief.build("cli-visitor", answers, assess(answers, dt.date(2026, 11, 26)),
                                                 "visitor_requested_human", None, []))
     env = {**os.environ, "DATABASE_URL": app_database}
@@ -61,7 +61,8 @@ def test_bot_briefs_on_the_command_line(app_database):
     assert listed.returncode == 0 and f"#{brief_id}" in listed.stdout and "visitor_requested_human" in listed.stdout
     shown = subprocess.run([sys.executable, "-m", "bot", "briefs", "show", str(brief_id)], env=env, cwd=ROOT,
                            capture_output=True, text=True)
-    assert "late <b>invoices</b>" in shown.stdout and "Ask next:" in shown.stdout
+    assert "late <b>invoices</b>\\x1b[2J" in shown.stdout and "Ask next:" in shown.stdout
+    assert "\x1b" not in shown.stdout + listed.stdout  # a visitor's escape codes never reach the terminal
     missing = subprocess.run([sys.executable, "-m", "bot", "briefs", "show", "999"], env=env, cwd=ROOT,
                              capture_output=True, text=True)
     assert missing.returncode == 1 and "no brief with id 999" in missing.stderr

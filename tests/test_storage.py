@@ -49,7 +49,12 @@ def test_a_lead_without_handoff_is_stored_once_per_visitor(database_url):
     again = storage.save_lead("early", "nurture", "first_thought", False, url=database_url)
     assert first == again
     assert storage.get_lead("early", url=database_url) == {
-        "id": first, "sender_id": "early", "status": "nurture", "buying_stage": "first_thought", "qualified": False}
+        "id": first, "sender_id": "early", "status": "nurture", "buying_stage": "first_thought", "qualified": False,
+        "contact": {"name": None, "email": None, "company": None}}
+    storage.save_lead("early", "nurture", "first_thought", False, contact={"name": "Jo", "email": "jo@acme.io",
+                                                                         "company": None}, url=database_url)
+    assert storage.get_lead("early", url=database_url)["contact"] == {"name": "Jo", "email": "jo@acme.io",
+                                                                      "company": None}
     assert storage.list_briefs(url=database_url) == []
 
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import quote
 from pathlib import Path
 
 import pytest
@@ -74,5 +75,12 @@ def test_malformed_or_unknown_ids_get_a_reason(web_app):
     assert status == 400 and "positive integer" in body["error"]
     status, body = http("GET", f"{web_app}/api/briefs/424242", token=TOKEN)
     assert status == 404 and body == {"error": "No brief with id 424242."}
+    for bad in ("²", "99999999999999999999999", "-1"):
+        status, body = http("GET", f"{web_app}/api/briefs/{quote(bad)}", token=TOKEN)
+        assert status == 400 and "positive integer" in body["error"], bad
     status, body = http("GET", f"{web_app}/api/briefs?sender_id=", token=TOKEN)
     assert status == 400 and "sender_id" in body["error"]
+    status, body = http("GET", f"{web_app}/api/nothing-here", token=TOKEN)
+    assert status == 404 and body == {"error": "Not Found"}
+    status, body = http("POST", f"{web_app}/api/briefs", body={}, token=TOKEN)
+    assert status == 405 and body == {"error": "Method Not Allowed"}
