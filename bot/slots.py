@@ -10,5 +10,4 @@ INTERVIEW_SLOTS = (
     "anxieties",
     "cost_of_inaction",
 )
-CONTACT_SLOTS = ("contact_consent", "name", "email", "company")
 SKIPPED_SLOT = "skipped_slots"  # interview slots the visitor answered with "don't know"/"skip"

@@ -27,7 +27,14 @@ def test_find_python_prefers_path_then_pyenv_and_explains_when_there_is_none(tmp
     assert found.returncode == 0
     version = subprocess.run([found.stdout.strip(), "--version"], capture_output=True, text=True).stdout
     assert version.startswith("Python 3.10")
-    empty = {"PATH": "/usr/bin:/bin", "PYENV_ROOT": str(tmp_path), "HOME": str(tmp_path)}
+    fake = tmp_path / "pyenv" / "versions" / "3.10.99" / "bin" / "python3.10"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\necho 'Python 3.10.99'\n")
+    fake.chmod(0o755)
+    from_pyenv = subprocess.run(["/bin/sh", str(ROOT / "scripts" / "find-python")], capture_output=True, text=True,
+                                env={"PATH": "/usr/bin:/bin", "PYENV_ROOT": str(tmp_path / "pyenv"), "HOME": str(tmp_path)})
+    assert (from_pyenv.returncode, from_pyenv.stdout.strip()) == (0, str(fake))
+    empty = {"PATH": "/usr/bin:/bin", "PYENV_ROOT": str(tmp_path / "none"), "HOME": str(tmp_path)}
     missing = subprocess.run(["/bin/sh", str(ROOT / "scripts" / "find-python")], env=empty, capture_output=True,
                              text=True)
     assert missing.returncode == 1 and "Python 3.10 not found" in missing.stderr
