@@ -13,6 +13,7 @@ run: model ## build, train if the data changed, start every service
 
 test: model ## the whole test suite (unit, Rasa data and stories, NLU evaluation, full stack)
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest -v tests
 
 install: $(STAMP)

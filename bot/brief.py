@@ -1,11 +1,10 @@
 """The handoff brief: everything a salesperson needs, quoted from the conversation, never invented."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Dict, Iterable, List, Optional
 
 from bot import nlp
-from bot.clock import iso
+from bot.conversation import transcript, visit
 from bot.slots import INTERVIEW_SLOTS
 from bot.qualify import Assessment
 
@@ -29,18 +28,6 @@ STAGE_PHRASES = {
     "active_looking": "actively looking",
     "deciding": "deciding",
 }
-
-
-def transcript(events: Iterable[dict]) -> List[dict]:
-    """Visitor and bot messages from a Rasa tracker's events, in order."""
-    speakers = {"user": "visitor", "bot": "bot"}
-    lines = []
-    for event in events:
-        speaker = speakers.get(event.get("event"))
-        if speaker and event.get("text"):
-            at = dt.datetime.fromtimestamp(event.get("timestamp") or 0, tz=dt.timezone.utc)
-            lines.append({"speaker": speaker, "text": event["text"], "at": iso(at)})
-    return lines
 
 
 def _first_sentence(text: str) -> str:
@@ -106,6 +93,7 @@ def suggested_questions(answers: Dict[str, Optional[str]], assessment: Assessmen
 def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessment,
           handoff_reason: str, contact: Optional[Dict[str, str]], events: Iterable[dict]) -> dict:
     """The brief's fields, ready for storage."""
+    events = list(events)
     return {
         "sender_id": sender_id,
         "handoff_reason": handoff_reason,
@@ -119,4 +107,5 @@ def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessm
         "summary": summary(answers, assessment, contact),
         "suggested_questions": suggested_questions(answers, assessment),
         "transcript": transcript(events),
+        **visit(events),
     }

@@ -90,6 +90,7 @@ def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[st
         "actions": [python, "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)],
         "rasa": [python, "-m", "rasa", "run", "--enable-api", "--auth-token", config.rasa_token(),
                  "--interface", "127.0.0.1", "--port", str(rasa_port), "--model", str(MODEL),
+                 "--cors", *config.widget_origins(),
                  "--endpoints", str(endpoints_file(action_port)), "--credentials", "credentials.yml"],
         "web": [python, "-m", "bot", "web", "--port", str(web_port)],
     }
@@ -135,7 +136,7 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
     _warn_about_development_tokens()
     health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
               "web": f"http://127.0.0.1:{web_port}/healthz"}
-    env = {**rasa_env(), "SANIC_HOST": "127.0.0.1"}
+    env = {**rasa_env(), "SANIC_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
     processes: Dict[str, subprocess.Popen] = {}
     logs = []
 

@@ -26,3 +26,19 @@ def sales_api_token() -> str:
 
 def rasa_token() -> str:
     return os.environ.get("RASA_TOKEN") or DEV_RASA_TOKEN
+
+
+def rasa_url() -> str:
+    """Where the web app reaches Rasa's HTTP API (server to server, on loopback)."""
+    return os.environ.get("RASA_URL") or "http://127.0.0.1:5005"
+
+
+def rasa_public_url() -> str:
+    """Where a visitor's browser reaches Rasa's socket.io channel (behind a proxy in production)."""
+    return os.environ.get("RASA_PUBLIC_URL") or rasa_url()
+
+
+def widget_origins() -> list:
+    """Web pages allowed to talk to Rasa's socket.io channel from a browser (WIDGET_ORIGINS, space
+    separated). The default allows any site to embed the widget."""
+    return (os.environ.get("WIDGET_ORIGINS") or "*").split()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import functools
 from typing import List, Optional
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, create_engine, select
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, create_engine, inspect,
+                        select, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, relationship
 
@@ -58,6 +59,8 @@ class Brief(Base):
     summary = Column(Text, nullable=False)
     suggested_questions = Column(JSON, nullable=False)
     transcript = Column(JSON, nullable=False)
+    page_url = Column(Text)  # where the visitor chatted, as the widget reported it
+    referrer = Column(Text)
     lead = relationship("Lead", back_populates="briefs")
 
     def to_json(self) -> dict:
@@ -78,6 +81,8 @@ class Brief(Base):
             "summary": self.summary,
             "suggested_questions": self.suggested_questions,
             "transcript": self.transcript,
+            "page_url": self.page_url,
+            "referrer": self.referrer,
         }
 
 
@@ -91,7 +96,21 @@ def _engine(url: str) -> Engine:
     check_reachable(url, "app")
     created = create_engine(url, future=True, pool_pre_ping=True)
     Base.metadata.create_all(created)
+    _add_missing_columns(created)
     return created
+
+
+def _add_missing_columns(engine_: Engine) -> None:
+    """Columns added to a model after its table was created (all nullable): added in place, so a
+    database from an earlier version keeps its data."""
+    existing = inspect(engine_)
+    with engine_.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=engine_.dialect)
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _upsert_lead(session: Session, sender_id: str, status: str, **fields) -> Lead:

@@ -57,21 +57,6 @@ def test_suggested_questions_aim_first_at_what_the_bot_did_not_learn():
     assert len(questions) <= brief.MAX_QUESTIONS
 
 
-def test_the_transcript_keeps_visitor_and_bot_messages_in_order_with_times():
-    events = [
-        {"event": "action", "name": "action_listen", "timestamp": 1.0},
-        {"event": "user", "text": "hi <i>there</i>", "timestamp": 1790000000.5},
-        {"event": "bot", "text": "Hi! I'm a bot.", "timestamp": 1790000001.0},
-        {"event": "slot", "name": "struggle", "value": "x", "timestamp": 1790000002.0},
-        {"event": "user", "text": "/greet", "timestamp": 1790000003.0},
-    ]
-    assert brief.transcript(events) == [
-        {"speaker": "visitor", "text": "hi <i>there</i>", "at": "2026-09-21T14:13:20Z"},
-        {"speaker": "bot", "text": "Hi! I'm a bot.", "at": "2026-09-21T14:13:21Z"},
-        {"speaker": "visitor", "text": "/greet", "at": "2026-09-21T14:13:23Z"},
-    ]
-
-
 def test_build_carries_every_field_the_api_promises():
     fields = brief.build("abc", ANSWERS, assess(ANSWERS, TODAY), "qualified", CONTACT, [])
     assert fields["handoff_reason"] == "qualified" and fields["qualified"] is True
@@ -79,3 +64,4 @@ def test_build_carries_every_field_the_api_promises():
     assert {k: fields[k] for k in ANSWERS} == ANSWERS
     assert set(fields["forces"]) == {"push", "pull", "anxiety", "habit"}
     assert fields["contact"] == CONTACT and fields["reasons"] and fields["suggested_questions"]
+    assert fields["page_url"] is None and fields["referrer"] is None

@@ -70,3 +70,18 @@ def test_an_unreachable_database_fails_fast_with_a_clear_message():
 
     with pytest.raises(DatabaseUnreachable, match=r"Cannot reach the app database at postgresql://nobody:\*\*\*@127.0.0.1:1/x: OperationalError"):
         storage.engine("postgresql://nobody:secret@127.0.0.1:1/x")
+
+
+def test_a_database_from_an_earlier_version_gets_the_new_columns_and_keeps_its_rows(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url, future=True)
+    with old.begin() as connection:
+        connection.execute(text("CREATE TABLE leads (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL UNIQUE, "
+                                "status VARCHAR(32) NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)"))
+        connection.execute(text("INSERT INTO leads VALUES (1, 'old-visitor', 'nurture', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+    old.dispose()
+    assert storage.get_lead("old-visitor", url=url)["status"] == "nurture"
+    brief_id = storage.save_handoff(fields("new-visitor"), url=url)
+    assert storage.get_brief(brief_id, url=url)["page_url"] is None

@@ -1,0 +1,45 @@
+"""A conversation as people saw it, read from a Rasa tracker's events (no NLP: the web app uses it)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Dict, Iterable, List, Optional
+
+from bot.clock import iso
+
+
+def _opened_widget(event: dict) -> bool:
+    """The widget's own opening message, which asks the bot to greet: not something the visitor said."""
+    return bool((event.get("metadata") or {}).get("widget_opened"))
+
+
+def visible_messages(events: Iterable[dict]) -> List[dict]:
+    """What the visitor and the bot said, in order, from a Rasa tracker's events."""
+    speakers = {"user": "visitor", "bot": "bot"}
+    lines = []
+    for event in events:
+        speaker = speakers.get(event.get("event"))
+        if speaker and event.get("text") and not _opened_widget(event):
+            line = {"speaker": speaker, "text": event["text"], "timestamp": event.get("timestamp") or 0}
+            buttons = (event.get("data") or {}).get("buttons")
+            if buttons:
+                line["buttons"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in buttons]
+            lines.append(line)
+    return lines
+
+
+def transcript(events: Iterable[dict]) -> List[dict]:
+    """The brief's transcript: speaker, text and time of every message."""
+    return [
+        {"speaker": line["speaker"], "text": line["text"],
+         "at": iso(dt.datetime.fromtimestamp(line["timestamp"], tz=dt.timezone.utc))}
+        for line in visible_messages(events)
+    ]
+
+
+def visit(events: Iterable[dict]) -> Dict[str, Optional[str]]:
+    """The page the visitor chatted on and where they came from, as the widget reported them."""
+    for event in events:
+        metadata = (event.get("metadata") or {}) if event.get("event") == "user" else {}
+        if metadata.get("page_url"):
+            return {"page_url": str(metadata["page_url"]), "referrer": metadata.get("referrer") or None}
+    return {"page_url": None, "referrer": None}

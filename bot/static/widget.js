@@ -1,0 +1,188 @@
+/* Chat widget for the demand-side sales assistant. No build step: plain JavaScript.
+ *
+ * Embed on any page:
+ *   <script src="https://YOUR-WEB-APP/static/widget.js" data-server="https://YOUR-RASA" defer></script>
+ * Optional: data-title, data-color, data-greeting (shown above the bot's first message), data-open="true".
+ *
+ * Speaks Rasa's socket.io channel (session_request / session_confirm / user_uttered / bot_uttered).
+ * Everything displayed is set with textContent: nothing a visitor or the bot sends is parsed as HTML.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var data = script ? script.dataset : {};
+  var scriptOrigin = script ? new URL(script.src, location.href).origin : location.origin;
+  var config = {
+    server: data.server || "http://127.0.0.1:5005",
+    webApp: data.webApp || scriptOrigin,
+    title: data.title || "Questions? Let's talk",
+    color: data.color || "#3b4cca",
+    greeting: data.greeting || "",
+    open: data.open === "true",
+  };
+  var STORE = "dsb-chat:" + config.server;
+  var stored = JSON.parse(localStorage.getItem(STORE) || "{}");
+  var sessionId = stored.sessionId || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+  var outbox = stored.outbox || []; // messages typed while disconnected: sent on reconnect, never lost
+  function save() { localStorage.setItem(STORE, JSON.stringify({ sessionId: sessionId, outbox: outbox })); }
+  save();
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  var css = el("link", { rel: "stylesheet", href: scriptOrigin + "/static/widget.css" });
+  document.head.appendChild(css);
+  var root = el("div", { class: "dsb-root" });
+  root.style.setProperty("--dsb-color", config.color);
+  var launcher = el("button", { class: "dsb-launcher", type: "button", "aria-expanded": "false",
+                                "aria-controls": "dsb-panel" }, config.title);
+  var panel = el("section", { class: "dsb-panel", id: "dsb-panel", role: "dialog", "aria-label": config.title,
+                              hidden: "" });
+  var header = el("header", { class: "dsb-header" });
+  header.appendChild(el("h2", { class: "dsb-title" }, config.title));
+  var close = el("button", { class: "dsb-close", type: "button", "aria-label": "Close chat" }, "×");
+  header.appendChild(close);
+  var status = el("p", { class: "dsb-status", role: "status", "aria-live": "polite" });
+  var log = el("ol", { class: "dsb-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var typing = el("p", { class: "dsb-typing", hidden: "", "aria-hidden": "true" }, "typing…");
+  var replies = el("div", { class: "dsb-replies", role: "group", "aria-label": "Suggested replies" });
+  var form = el("form", { class: "dsb-form" });
+  var label = el("label", { class: "dsb-visually-hidden", for: "dsb-input" }, "Your message");
+  var input = el("input", { id: "dsb-input", class: "dsb-input", type: "text", autocomplete: "off",
+                            maxlength: "2000", placeholder: "Type your message…" });
+  var send = el("button", { class: "dsb-send", type: "submit" }, "Send");
+  form.appendChild(label); form.appendChild(input); form.appendChild(send);
+  panel.appendChild(header); panel.appendChild(status); panel.appendChild(log); panel.appendChild(typing);
+  panel.appendChild(replies); panel.appendChild(form);
+  root.appendChild(launcher); root.appendChild(panel);
+  document.body.appendChild(root);
+  if (config.greeting) log.appendChild(el("li", { class: "dsb-msg dsb-bot dsb-intro" }, config.greeting));
+
+  function show(speaker, text) {
+    var item = el("li", { class: "dsb-msg dsb-" + speaker });
+    item.appendChild(el("span", { class: "dsb-visually-hidden" }, speaker === "bot" ? "Assistant: " : "You: "));
+    item.appendChild(document.createTextNode(text));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+  function showReplies(buttons) {
+    replies.textContent = "";
+    (buttons || []).forEach(function (button) {
+      var chip = el("button", { class: "dsb-reply", type: "button" }, button.title);
+      chip.addEventListener("click", function () { say(button.title, button.payload); });
+      replies.appendChild(chip);
+    });
+    log.scrollTop = log.scrollHeight; // the replies take room from the log: keep the last message in view
+  }
+  var typingTimer = null;
+  function setTyping(on) {
+    typing.hidden = !on;
+    clearTimeout(typingTimer);
+    if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, 15000);
+  }
+
+  var socket = null;
+  var confirmed = false;
+  var started = false;
+
+  function emit(message, metadata) {
+    socket.emit("user_uttered", { message: message, session_id: sessionId,
+                                  customData: Object.assign({ page_url: location.href,
+                                                              referrer: document.referrer || null }, metadata || {}) });
+  }
+  function flush() {
+    while (confirmed && socket && socket.connected && outbox.length) {
+      emit(outbox[0]);
+      outbox.shift();
+      save();
+    }
+  }
+  function say(text, payload) {
+    text = text.trim();
+    if (!text) return;
+    show("visitor", text);
+    showReplies([]);
+    outbox.push(payload || text);
+    save();
+    setTyping(true);
+    flush();
+  }
+
+  function loadHistory() {
+    return fetch(config.webApp + "/chat/history/" + encodeURIComponent(sessionId))
+      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+      .catch(function () { return { messages: [] }; });
+  }
+
+  function connect() {
+    socket = io(config.server, { path: "/socket.io", transports: ["websocket", "polling"] });
+    socket.on("connect", function () {
+      status.textContent = "";
+      socket.emit("session_request", { session_id: sessionId });
+    });
+    socket.on("session_confirm", function () {
+      confirmed = true;
+      if (started) { flush(); return; }
+      started = true;
+      loadHistory().then(function (history) {
+        history.messages.forEach(function (line) { show(line.speaker, line.text); });
+        var last = history.messages[history.messages.length - 1];
+        if (last && last.buttons) showReplies(last.buttons);
+        if (!history.messages.length && !outbox.length) {
+          // The bot opens the conversation: the visitor does not have to.
+          setTyping(true);
+          emit("/greet", { widget_opened: true });
+        }
+        flush();
+      });
+    });
+    socket.on("bot_uttered", function (message) {
+      setTyping(false);
+      if (message.text) show("bot", message.text);
+      showReplies(message.quick_replies || message.buttons);
+    });
+    socket.on("disconnect", function () {
+      confirmed = false;
+      status.textContent = "reconnecting…";
+    });
+    socket.io.on("reconnect_attempt", function () { status.textContent = "reconnecting…"; });
+  }
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    root.classList.add("dsb-open");
+    if (!socket) connect();
+    input.focus();
+  }
+  function shut() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    root.classList.remove("dsb-open");
+    launcher.focus();
+  }
+  launcher.addEventListener("click", function () { panel.hidden ? open() : shut(); });
+  close.addEventListener("click", shut);
+  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") shut(); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    say(input.value);
+    input.value = "";
+  });
+  window.addEventListener("online", function () { if (socket && !socket.connected) socket.connect(); });
+
+  function start() {
+    if (typeof io === "undefined") {
+      var loader = el("script", { src: scriptOrigin + "/static/vendor/socket.io.min.js" });
+      loader.onload = start;
+      document.head.appendChild(loader);
+      return;
+    }
+    if (config.open || stored.sessionId) open();
+  }
+  start();
+})();
