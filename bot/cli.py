@@ -236,6 +236,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     show_parser = briefs.add_parser("show", help="one brief in full")
     show_parser.add_argument("id", type=int)
     show_parser.add_argument("--json", action="store_true")
+    users = commands.add_parser("users", help="salespeople's accounts").add_subparsers(dest="users_command",
+                                                                                     required=True)
+    add_user = users.add_parser("add", help="add a salesperson (or reset their password); asks for the password")
+    add_user.add_argument("email")
+    add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     export_parser = commands.add_parser("export-story", help="a stored conversation as an end-to-end test story")
     export_parser.add_argument("sender_id")
     export_parser.add_argument("--name", help="the story's name (default: the sender id)")
@@ -247,6 +252,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         train(force=args.force)
     elif args.command == "run":
         return run(args.action_port, args.rasa_port, args.web_port, args.log_dir)
+    elif args.command == "users":
+        import getpass
+
+        from bot import accounts
+
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                print("error: the passwords differ", file=sys.stderr)
+                return 1
+        try:
+            accounts.add_user(args.email, password)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"{args.email.strip().lower()} can sign in at /login")
     elif args.command == "export-story":
         from bot import training
 

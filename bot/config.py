@@ -42,3 +42,23 @@ def widget_origins() -> list:
     """Web pages allowed to talk to Rasa's socket.io channel from a browser (WIDGET_ORIGINS, space
     separated). The default allows any site to embed the widget."""
     return (os.environ.get("WIDGET_ORIGINS") or "*").split()
+
+
+def notification_channels() -> list:
+    """Where new handoff briefs are announced: a Slack-compatible webhook and/or email over SMTP."""
+    channels = []
+    if os.environ.get("SLACK_WEBHOOK_URL"):
+        channels.append("slack")
+    if os.environ.get("SMTP_URL") and os.environ.get("SALES_EMAIL_TO"):
+        channels.append("email")
+    return channels
+
+
+def public_web_url() -> str:
+    """The web app's address as salespeople reach it, for links in notifications."""
+    return (os.environ.get("PUBLIC_WEB_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+
+def cookie_secure() -> bool:
+    """Send the sign-in cookie over HTTPS only (set COOKIE_SECURE=1 when served over HTTPS)."""
+    return os.environ.get("COOKIE_SECURE", "") in ("1", "true", "yes")

@@ -19,6 +19,8 @@ def visible_messages(events: Iterable[dict]) -> List[dict]:
     for event in events:
         speaker = speakers.get(event.get("event"))
         if speaker and event.get("text") and not _opened_widget(event):
+            if speaker == "bot" and (event.get("metadata") or {}).get("agent"):
+                speaker = "agent"  # a salesperson wrote this from the inbox
             line = {"speaker": speaker, "text": event["text"], "timestamp": event.get("timestamp") or 0}
             buttons = (event.get("data") or {}).get("buttons")
             if buttons:

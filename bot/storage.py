@@ -4,8 +4,8 @@ from __future__ import annotations
 import functools
 from typing import List, Optional
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, create_engine, inspect,
-                        select, text)
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+                        create_engine, inspect, select, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, relationship
 
@@ -61,6 +61,7 @@ class Brief(Base):
     transcript = Column(JSON, nullable=False)
     page_url = Column(Text)  # where the visitor chatted, as the widget reported it
     referrer = Column(Text)
+    claimed_by = Column(String(320))
     lead = relationship("Lead", back_populates="briefs")
 
     def to_json(self) -> dict:
@@ -83,7 +84,54 @@ class Brief(Base):
             "transcript": self.transcript,
             "page_url": self.page_url,
             "referrer": self.referrer,
+            "claimed_by": self.claimed_by,
         }
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), unique=True, nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SignIn(Base):
+    __tablename__ = "sign_ins"
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class BriefEvent(Base):
+    """Who did what to a brief, and when: claimed, status changed, note added, wrote to the visitor."""
+
+    __tablename__ = "brief_events"
+    id = Column(Integer, primary_key=True)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(320), nullable=False)
+    kind = Column(String(32), nullable=False)
+    detail = Column(Text, nullable=False, default="")
+
+    def to_json(self) -> dict:
+        return {"at": iso(self.at), "actor": self.actor, "kind": self.kind, "detail": self.detail}
+
+
+class Delivery(Base):
+    """One notification of one brief on one channel: retried until delivered, never sent twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("brief_id", "channel"),)
+    id = Column(Integer, primary_key=True)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False)
+    channel = Column(String(16), nullable=False)  # "slack" or "email"
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    delivered_at = Column(DateTime)
+    last_error = Column(Text)
 
 
 def engine(url: Optional[str] = None) -> Engine:
@@ -136,6 +184,8 @@ def save_handoff(brief_fields: dict, url: Optional[str] = None) -> int:
         brief = Brief(lead=lead, status="new", **brief_fields)
         session.add(brief)
         session.flush()
+        # Notifications go out through the outbox, written in the same transaction: never lost.
+        session.add_all([Delivery(brief_id=brief.id, channel=channel) for channel in config.notification_channels()])
         return brief.id
 
 

@@ -138,3 +138,50 @@ def test_the_widget_works_by_keyboard_and_on_a_phone(browser, stack):
     expect(dialog).to_be_hidden()
     expect(launcher).to_be_focused()
     phone.close()
+
+
+def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack):
+    from bot import accounts
+
+    accounts.add_user("ann@acme.io", "correct horse battery", url=stack.database_url)
+    visitor = browser.new_context()
+    page = visitor.new_page()
+    page.goto(stack.web + "/")
+    page.get_by_role("button", name="Talk to Acme Flow").click()
+    expect(bot_lines(page)).to_have_count(2, timeout=30000)
+    say(page, "our clinic double books patients every week")
+    say(page, "can I talk to a real person please")
+    expect(bot_lines(page).last).to_have_text("Assistant: " + product.message("handoff"))
+    session_id = page.evaluate("JSON.parse(localStorage.getItem('dsb-chat:' + '%s')).sessionId" % stack.rasa)
+    [brief] = stack.briefs(session_id)
+
+    sales = browser.new_context()
+    inbox_page = sales.new_page()
+    inbox_page.goto(stack.web + "/inbox")
+    inbox_page.get_by_label("Email").fill("ann@acme.io")
+    inbox_page.get_by_label("Password").fill("correct horse battery")
+    inbox_page.get_by_role("button", name="Sign in").click()
+    expect(inbox_page.locator("table.briefs tbody tr").first).to_contain_text("our clinic double books patients")
+    inbox_page.locator("table.briefs tbody tr").first.get_by_role("link").click()
+    expect(inbox_page).to_have_url(f"{stack.web}/inbox/briefs/{brief['id']}")
+    inbox_page.get_by_role("button", name="Claim").click()
+    expect(inbox_page.locator(".meta").first).to_contain_text("claimed by ann@acme.io")
+    inbox_page.get_by_label("Message to the visitor").fill("Hi, I'm Ann from sales. <b>How can I help?</b>")
+    inbox_page.get_by_role("button", name="Send to visitor").click()
+    expect(bot_lines(page).last).to_have_text("Assistant: Hi, I'm Ann from sales. <b>How can I help?</b>",
+                                              timeout=30000)
+    say_without_reply = "could you call me tomorrow morning?"
+    page.fill("#dsb-input", say_without_reply)
+    page.press("#dsb-input", "Enter")
+    expect(inbox_page.get_by_role("log", name="Live conversation")).to_contain_text(say_without_reply,
+                                                                                     timeout=30000)
+    inbox_page.screenshot(path=str(DOCS / "brief-page.png"), full_page=True)
+    inbox_page.get_by_role("button", name="Hand back to the bot").click()
+    expect(inbox_page.get_by_role("status")).to_have_text("The bot is answering this visitor.", timeout=30000)
+    say(page, "thanks")
+    expect(bot_lines(page).last).to_have_text("Assistant: You're welcome!")
+    assert len(stack.briefs(session_id)) == 1  # handing back did not replay the handoff
+    assert [e["kind"] for e in __import__("bot.inbox", fromlist=["history"]).history(
+        brief["id"], url=stack.database_url)] == ["claimed", "message", "handed_back"]
+    visitor.close()
+    sales.close()
