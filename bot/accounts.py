@@ -42,6 +42,10 @@ def password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DECOY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -56,6 +60,7 @@ def add_user(email: str, password: str, url: Optional[str] = None) -> None:
         existing = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
         if existing is not None:
             existing.password_hash = hash_password(password)  # adding again resets the password
+            session.execute(delete(SignIn).where(SignIn.user_id == existing.id))  # and signs them out
         else:
             session.add(User(email=email, password_hash=hash_password(password)))
 
@@ -64,8 +69,9 @@ def sign_in(email: str, password: str, url: Optional[str] = None) -> Optional[st
     """A new session token for the right email and password, else None."""
     with Session(engine(url), future=True) as session, session.begin():
         user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
-        if user is None or not password_matches(password, user.password_hash):
+        if not password_matches(password, user.password_hash if user else _DECOY_HASH) or user is None:
             return None
+        session.execute(delete(SignIn).where(SignIn.expires_at <= utcnow()))
         token = secrets.token_urlsafe(32)
         session.add(SignIn(token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
                            expires_at=utcnow() + dt.timedelta(hours=SESSION_HOURS)))

@@ -170,7 +170,9 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
             f"  action server  http://127.0.0.1:{action_port}/webhook\n"
             f"  Rasa server    http://127.0.0.1:{rasa_port}  (REST: /webhooks/rest/webhook, socket.io: /socket.io;"
             " HTTP API needs ?token=$RASA_TOKEN)\n"
-            f"  web app        http://127.0.0.1:{web_port}   (briefs: /api/briefs with 'Authorization: Bearer "
+            f"  web app        http://127.0.0.1:{web_port}/        product page with the chat widget\n"
+            f"                 http://127.0.0.1:{web_port}/inbox   salespeople (add one: .venv/bin/bot users add EMAIL)\n"
+            f"                 http://127.0.0.1:{web_port}/api/briefs  brief API ('Authorization: Bearer "
             "$SALES_API_TOKEN')\n",
             flush=True,
         )

@@ -17,6 +17,10 @@ class NotFound(LookupError):
     pass
 
 
+class ClaimedByOther(Exception):
+    pass
+
+
 def find(status: Optional[str] = None, stage: Optional[str] = None, words: str = "",
          url: Optional[str] = None) -> List[dict]:
     """Briefs, newest first, by status and stage; `words` must all appear in the name, company or struggle."""
@@ -46,8 +50,18 @@ def _change(brief_id: int, actor: str, kind: str, detail: str, url: Optional[str
         session.add(BriefEvent(brief_id=brief_id, actor=actor, kind=kind, detail=detail))
 
 
-def claim(brief_id: int, actor: str, url: Optional[str] = None) -> None:
-    _change(brief_id, actor, "claimed", "", url, claimed_by=actor, status="claimed")
+def claim(brief_id: int, actor: str, take_over: bool = False, url: Optional[str] = None) -> None:
+    """Claims a brief. Taking it from a colleague must be explicit; a later status (won...) is kept."""
+    with Session(engine(url), future=True) as session:
+        brief = session.get(Brief, brief_id)
+        if brief is None:
+            raise NotFound(brief_id)
+        holder, status = brief.claimed_by, brief.status
+    if holder and holder != actor and not take_over:
+        raise ClaimedByOther(f"{holder} has claimed this brief; take it over explicitly.")
+    detail = f"taken over from {holder}" if holder and holder != actor else ""
+    _change(brief_id, actor, "claimed", detail, url, claimed_by=actor,
+            status="claimed" if status == "new" else status)
 
 
 def set_status(brief_id: int, status: str, actor: str, url: Optional[str] = None) -> None:

@@ -113,9 +113,12 @@ def brief_page(brief: dict, events: List[dict], user: str, csrf: str, printable:
     if not printable:
         statuses = "".join(f'<option value="{s}"{" selected" if s == brief["status"] else ""}>{s}</option>'
                            for s in STATUSES)
-        claim = ("" if brief.get("claimed_by") == user else
-                 f'<form method="post" action="/inbox/briefs/{brief["id"]}/claim">{_csrf(csrf)}'
-                 f'<button type="submit">Claim</button></form>')
+        holder = brief.get("claimed_by")
+        take_over = '<input type="hidden" name="take_over" value="1">' if holder and holder != user else ""
+        claim = ("" if holder == user else
+                 f'<form method="post" action="/inbox/briefs/{brief["id"]}/claim">{_csrf(csrf)}{take_over}'
+                 f'<button type="submit">{"Take over from " + escape(holder) if holder else "Claim"}</button>'
+                 f'</form>')
         actions = f"""<section class="actions" aria-label="Work on this brief">{claim}
 <form method="post" action="/inbox/briefs/{brief["id"]}/status">{_csrf(csrf)}
 <label>Status <select name="status">{statuses}</select></label><button type="submit">Change</button></form>

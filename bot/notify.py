@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import smtplib
+import ssl
 import urllib.request
 from email.message import EmailMessage
 from typing import List, Optional
@@ -62,8 +63,16 @@ def send_email(brief: dict) -> None:
     message["From"] = os.environ.get("SALES_EMAIL_FROM", "sales-assistant@localhost")
     message["To"] = os.environ["SALES_EMAIL_TO"]
     message.set_content(f"{brief['headline']}\n\n{brief['summary']}\n\nOpen the brief: {brief_link(brief['id'])}\n")
-    client = smtplib.SMTP_SSL if target.scheme == "smtps" else smtplib.SMTP
-    with client(target.hostname, target.port or (465 if target.scheme == "smtps" else 25), timeout=10) as smtp:
+    tls = ssl.create_default_context()
+    if target.scheme == "smtps":
+        smtp = smtplib.SMTP_SSL(target.hostname, target.port or 465, timeout=10, context=tls)
+    else:
+        smtp = smtplib.SMTP(target.hostname, target.port or 25, timeout=10)
+    with smtp:
+        if target.scheme == "smtp":
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):  # never send a password in clear when TLS is on offer
+                smtp.starttls(context=tls)
         if target.username:
             smtp.login(unquote(target.username), unquote(target.password or ""))
         smtp.send_message(message)
@@ -72,26 +81,33 @@ def send_email(brief: dict) -> None:
 SENDERS = {"slack": send_slack, "email": send_email}
 
 
-def _lease_due(now: dt.datetime, url: Optional[str]) -> List[int]:
-    """Ids of due deliveries, each leased to this worker so no other sends it meanwhile."""
-    leased = []
+def _due(now: dt.datetime, url: Optional[str]) -> List[tuple]:
+    with Session(engine(url), future=True) as session:
+        return session.execute(select(Delivery.id, Delivery.next_attempt_at).where(
+            Delivery.delivered_at.is_(None), Delivery.next_attempt_at <= now).order_by(Delivery.id)).all()
+
+
+def _lease(delivery_id: int, seen: dt.datetime, until: dt.datetime, url: Optional[str]) -> bool:
+    """Takes one delivery for this worker: only one worker's update can match what it saw."""
     with Session(engine(url), future=True) as session, session.begin():
-        due = session.execute(select(Delivery.id, Delivery.next_attempt_at).where(
-            Delivery.delivered_at.is_(None), Delivery.next_attempt_at <= now)).all()
-        for delivery_id, next_attempt_at in due:
-            taken = session.execute(update(Delivery).where(
-                Delivery.id == delivery_id, Delivery.next_attempt_at == next_attempt_at,
-                Delivery.delivered_at.is_(None)).values(next_attempt_at=now + LEASE))
-            if taken.rowcount == 1:
-                leased.append(delivery_id)
-    return leased
+        taken = session.execute(update(Delivery).where(
+            Delivery.id == delivery_id, Delivery.next_attempt_at == seen,
+            Delivery.delivered_at.is_(None)).values(next_attempt_at=until))
+        return taken.rowcount == 1
 
 
 def deliver_due(now: Optional[dt.datetime] = None, url: Optional[str] = None) -> int:
-    """Sends every due notification once; returns how many were delivered."""
+    """Sends every due notification once; returns how many were delivered.
+
+    Each delivery is leased just before it is sent, so a second worker cannot send it meanwhile. A
+    crash between sending and recording would send it again later: at least once, never lost.
+    """
     now = now or utcnow()
     delivered = 0
-    for delivery_id in _lease_due(now, url):
+    for delivery_id, seen in _due(now, url):
+        lease = max(now, utcnow()) + LEASE
+        if not _lease(delivery_id, seen, lease, url):
+            continue
         with Session(engine(url), future=True) as session:
             delivery = session.get(Delivery, delivery_id)
             channel, brief = delivery.channel, session.get(Brief, delivery.brief_id).to_json()

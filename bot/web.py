@@ -12,7 +12,7 @@ import secrets
 from typing import Awaitable, Callable
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -80,7 +80,7 @@ async def chat_history(request: web.Request) -> web.Response:
     session_id = request.match_info["session_id"]
     if not SESSION_ID.fullmatch(session_id):
         return _error(400, "A session id is 8 to 64 letters, digits, '-' or '_'.")
-    url = f"{config.rasa_url()}/conversations/{session_id}/tracker"
+    url = f"{config.rasa_url()}/conversations/{quote(session_id, safe='')}/tracker"
     try:
         async with request.app["http"].get(url, params={"token": config.rasa_token(),
                                                         "include_events": "ALL"}) as response:
@@ -89,8 +89,14 @@ async def chat_history(request: web.Request) -> web.Response:
             tracker = await response.json()
     except aiohttp.ClientError as error:
         return _error(502, f"The conversation service is unreachable: {error.__class__.__name__}.")
-    return web.json_response({"session_id": session_id, "paused": tracker.get("paused", False),
-                              "messages": visible_messages(tracker.get("events") or [])})
+    response = web.json_response({"session_id": session_id, "paused": tracker.get("paused", False),
+                                  "messages": visible_messages(tracker.get("events") or [])})
+    # The widget may be embedded on another site: those allowed by WIDGET_ORIGINS may read the history.
+    origin, allowed = request.headers.get("Origin"), config.widget_origins()
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        response.headers["Vary"] = "Origin"
+    return response
 
 
 async def health(request: web.Request) -> web.Response:
@@ -188,7 +194,7 @@ async def _brief_or_404(request: web.Request) -> dict:
     raw_id = request.match_info["brief_id"]
     brief = await _in_thread(storage.get_brief, int(raw_id)) if re.fullmatch(r"[0-9]{1,18}", raw_id) else None
     if brief is None:
-        raise web.HTTPNotFound(reason=f"No brief with id {raw_id}.")
+        raise web.HTTPNotFound(reason=f"No brief with id {raw_id!r}.")
     return brief
 
 
@@ -206,7 +212,7 @@ async def inbox_change(request: web.Request) -> web.StreamResponse:
     form, actor, action = await request.post(), request["user"].email, request.match_info["action"]
     try:
         if action == "claim":
-            await _in_thread(inbox.claim, brief["id"], actor)
+            await _in_thread(inbox.claim, brief["id"], actor, bool(form.get("take_over")))
         elif action == "status":
             await _in_thread(inbox.set_status, brief["id"], str(form.get("status", "")), actor)
         elif action == "note":
@@ -229,6 +235,8 @@ async def inbox_change(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(reason=f"No action {action!r}.")
     except ValueError as error:
         return _error(400, str(error))
+    except inbox.ClaimedByOther as error:
+        return _error(409, str(error))
     if "application/json" in request.headers.get("Accept", ""):
         return web.json_response({"ok": True})
     raise web.HTTPSeeOther(f"/inbox/briefs/{brief['id']}")
@@ -236,7 +244,8 @@ async def inbox_change(request: web.Request) -> web.StreamResponse:
 
 async def _post_to_conversation(request: web.Request, sender_id: str, events: list) -> None:
     """Adds events to a conversation through Rasa's API; a bot event reaches the visitor's widget."""
-    url = f"{config.rasa_url()}/conversations/{sender_id}/tracker/events"
+    # Sender ids are chosen by visitors: quoted, one cannot reach another conversation or endpoint.
+    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/tracker/events"
     params = {"token": config.rasa_token(), "output_channel": "socketio", "execute_side_effects": "true"}
     try:
         async with request.app["http"].post(url, params=params, json=events) as response:
@@ -254,7 +263,7 @@ async def inbox_messages(request: web.Request) -> web.Response:
 
 
 async def _tracker(request: web.Request, sender_id: str) -> dict:
-    url = f"{config.rasa_url()}/conversations/{sender_id}/tracker"
+    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/tracker"
     try:
         async with request.app["http"].get(url, params={"token": config.rasa_token(),
                                                         "include_events": "ALL"}) as response:

@@ -56,3 +56,10 @@ def app_database(monkeypatch, tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def no_real_notifications(monkeypatch):
+    """Tests never announce to a Slack or mailbox configured in the developer's shell."""
+    for name in ("SLACK_WEBHOOK_URL", "SMTP_URL", "SALES_EMAIL_TO", "SALES_EMAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)

@@ -26,13 +26,13 @@ CONVERSATIONS = {c["name"]: c for c in yaml.safe_load((ROOT / "tests" / "convers
 
 
 class Stack:
-    def __init__(self, tmp: Path, database_url: str, tracker_url: str):
+    def __init__(self, tmp: Path, database_url: str, tracker_url: str, **extra_env: str):
         self.ports = {"action": free_port(), "rasa": free_port(), "web": free_port()}
         self.database_url, self.tracker_url = database_url, tracker_url
         self.rasa = f"http://127.0.0.1:{self.ports['rasa']}"
         self.web = f"http://127.0.0.1:{self.ports['web']}"
         env = {**os.environ, "DATABASE_URL": database_url, "TRACKER_DB_URL": tracker_url,
-               "RASA_TOKEN": RASA_TOKEN, "SALES_API_TOKEN": SALES_TOKEN, "BOT_VAR_DIR": str(tmp)}
+               "RASA_TOKEN": RASA_TOKEN, "SALES_API_TOKEN": SALES_TOKEN, "BOT_VAR_DIR": str(tmp), **extra_env}
         self.output = open(tmp / "bot-run.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--action-port", str(self.ports["action"]),

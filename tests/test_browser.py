@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,19 @@ QUALIFIED = CONVERSATIONS["qualified visitor who greets first and agrees to be c
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def slack():
+    from tests.test_notify import FakeSlack
+
+    fake = FakeSlack()
+    yield fake
+    fake.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, slack):
     tmp = tmp_path_factory.mktemp("browser-stack")
-    running = Stack(tmp, f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}")
+    running = Stack(tmp, f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}",
+                    SLACK_WEBHOOK_URL=slack.url, PUBLIC_WEB_URL="https://sales.acme.test")
     yield running
     running.stop()
 
@@ -96,11 +107,17 @@ def test_reloading_or_a_second_tab_continues_the_conversation_with_its_history(c
                                                       timeout=30000)
     expect(bot_lines(page).last).to_have_text("Assistant: Tell me about the last time that happened. "
                                               "What went wrong?")
+    stored = "JSON.parse(localStorage.getItem('dsb-chat:' + '%s'))" % stack.rasa
+    assert page.evaluate(stored + ".outbox.length") == 0  # the server acknowledged every message
     second = context.new_page()
     second.goto(stack.web + "/")
     expect(second.locator(".dsb-msg")).to_have_count(4, timeout=30000)
     say(second, "last friday a customer waited three days for a parcel")
     expect(bot_lines(second).last).to_contain_text("What have you tried so far")
+    second.get_by_role("button", name="Close chat").click()
+    second.reload()
+    expect(second.get_by_role("button", name="Talk to Acme Flow")).to_be_visible()
+    expect(second.get_by_role("dialog")).to_be_hidden()  # closed stays closed on the next page
 
 
 def test_messages_typed_while_offline_are_sent_on_reconnect(context, stack):
@@ -140,7 +157,7 @@ def test_the_widget_works_by_keyboard_and_on_a_phone(browser, stack):
     phone.close()
 
 
-def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack):
+def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, slack):
     from bot import accounts
 
     accounts.add_user("ann@acme.io", "correct horse battery", url=stack.database_url)
@@ -154,6 +171,12 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack):
     expect(bot_lines(page).last).to_have_text("Assistant: " + product.message("handoff"))
     session_id = page.evaluate("JSON.parse(localStorage.getItem('dsb-chat:' + '%s')).sessionId" % stack.rasa)
     [brief] = stack.briefs(session_id)
+    link = f"<https://sales.acme.test/inbox/briefs/{brief['id']}|Open brief #{brief['id']}>"
+    for _ in range(60):  # the web app's worker announces the new brief within seconds
+        if any(link in message["text"] for message in slack.received):
+            break
+        time.sleep(0.5)
+    assert [m["text"] for m in slack.received if link in m["text"]], slack.received
 
     sales = browser.new_context()
     inbox_page = sales.new_page()

@@ -133,3 +133,66 @@ def test_spreadsheet_formulas_typed_by_a_visitor_stay_text_in_the_csv(web_app, s
     client.sign_in()
     csv_text = client.request("GET", "/inbox/briefs.csv")[2]
     assert "'=HYPERLINK" in csv_text
+
+
+def test_notifications_that_keep_failing_are_shown_in_the_inbox(web_app, salesperson):
+    brief_id = store("v-4", "late invoices")
+    with Session(storage.engine(), future=True) as session, session.begin():
+        session.add(storage.Delivery(brief_id=brief_id, channel="slack", attempts=3,  # not due again today
+                                     last_error="HTTPError: <b>500</b>",
+                                     next_attempt_at=dt.datetime.utcnow() + dt.timedelta(days=1)))
+    client = Client(web_app)
+    page = client.sign_in()[2]
+    assert "Notifications keep failing" in page and f"Brief #{brief_id} by slack: 3 attempts" in page
+    assert "HTTPError: &lt;b&gt;500&lt;/b&gt;" in page
+
+
+def test_sign_in_only_redirects_inside_the_inbox(web_app, salesperson):
+    client = Client(web_app)
+    token = client.csrf("/login")
+    for target in ("//evil.example/inbox", "https://evil.example", "/inbox/../login"):
+        status, url, _ = client.request("POST", "/login", {"csrf": token, "email": "ann@acme.io",
+                                                            "password": PASSWORD, "next": target})
+        assert urllib.parse.urlparse(url).netloc == urllib.parse.urlparse(web_app).netloc, target
+        token = client.csrf("/login")
+
+
+def test_signing_out_ends_the_session_and_needs_the_csrf_token(web_app, salesperson):
+    client = Client(web_app)
+    client.sign_in()
+    assert client.request("POST", "/logout", {})[0] == 403
+    token = client.csrf("/inbox")
+    client.request("POST", "/logout", {"csrf": token})
+    assert client.request("GET", "/inbox")[1].endswith("/login?next=/inbox")
+
+
+def test_every_change_needs_the_csrf_token(web_app, salesperson):
+    brief_id = store("v-5", "late invoices")
+    client = Client(web_app)
+    client.sign_in()
+    for action, form in (("message", {"message": "hi"}), ("hand-back", {}), ("note", {"note": "x"}),
+                         ("status", {"status": "won"})):
+        assert client.request("POST", f"/inbox/briefs/{brief_id}/{action}", form)[0] == 403, action
+    assert inbox.history(brief_id) == []
+
+
+def test_a_colleagues_brief_is_taken_over_only_on_purpose(web_app, salesperson):
+    brief_id = store("v-6", "late invoices")
+    inbox.claim(brief_id, "bob@acme.io")
+    inbox.set_status(brief_id, "won", "bob@acme.io")
+    client = Client(web_app)
+    client.sign_in()
+    token = client.csrf(f"/inbox/briefs/{brief_id}")
+    assert client.request("POST", f"/inbox/briefs/{brief_id}/claim", {"csrf": token})[0] == 409
+    assert "Take over from bob@acme.io" in client.request("GET", f"/inbox/briefs/{brief_id}")[2]
+    client.request("POST", f"/inbox/briefs/{brief_id}/claim", {"csrf": token, "take_over": "1"})
+    stored = storage.get_brief(brief_id)
+    assert stored["claimed_by"] == "ann@acme.io" and stored["status"] == "won"
+    assert inbox.history(brief_id)[-1]["detail"] == "taken over from bob@acme.io"
+
+
+def test_resetting_a_password_signs_the_person_out(web_app, salesperson):
+    client = Client(web_app)
+    client.sign_in()
+    accounts.add_user("ann@acme.io", "another long password")
+    assert client.request("GET", "/inbox")[1].endswith("/login?next=/inbox")

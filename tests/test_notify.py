@@ -111,5 +111,18 @@ def test_a_failing_endpoint_is_retried_with_growing_waits_until_it_works(app_dat
 
 
 def test_without_configured_channels_nothing_is_queued(app_database):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
     handoff()
-    assert notify.deliver_due() == 0
+    with Session(storage.engine(), future=True) as session:
+        assert session.execute(select(func.count()).select_from(storage.Delivery)).scalar() == 0
+
+
+def test_two_workers_never_send_the_same_notification(app_database, slack):
+    handoff()
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        sent = sum(pool.map(lambda _: notify.deliver_due(), range(4)))
+    assert sent == 1 and len(slack.received) == 1

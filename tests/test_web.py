@@ -20,7 +20,8 @@ TOKEN = "test-sales-token"
 @pytest.fixture
 def web_app(app_database):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": app_database, "SALES_API_TOKEN": TOKEN}
+    env = {**os.environ, "DATABASE_URL": app_database, "SALES_API_TOKEN": TOKEN,
+           "TRACKER_DB_URL": app_database.replace("app.db", "tracker.db")}
     process = subprocess.Popen([sys.executable, "-m", "bot", "web", "--port", str(port)], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

@@ -22,10 +22,17 @@
   };
   var STORE = "dsb-chat:" + config.server;
   var stored = JSON.parse(localStorage.getItem(STORE) || "{}");
-  var sessionId = stored.sessionId || (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
-  var outbox = stored.outbox || []; // messages typed while disconnected: sent on reconnect, never lost
-  function save() { localStorage.setItem(STORE, JSON.stringify({ sessionId: sessionId, outbox: outbox })); }
-  save();
+  function randomId() { // unguessable: the id is all it takes to read this conversation's history
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  var sessionId = stored.sessionId || randomId();
+  var isOpen = Boolean(stored.open);
+  // Messages not yet acknowledged by the server: kept across reloads and sent again on reconnect.
+  var outbox = stored.outbox || [];
+  function save() {
+    localStorage.setItem(STORE, JSON.stringify({ sessionId: sessionId, outbox: outbox, open: isOpen }));
+  }
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -60,11 +67,11 @@
   panel.appendChild(replies); panel.appendChild(form);
   root.appendChild(launcher); root.appendChild(panel);
   document.body.appendChild(root);
-  if (config.greeting) log.appendChild(el("li", { class: "dsb-msg dsb-bot dsb-intro" }, config.greeting));
 
+  var LABELS = { bot: "Assistant: ", agent: "Sales: ", visitor: "You: " };
   function show(speaker, text) {
     var item = el("li", { class: "dsb-msg dsb-" + speaker });
-    item.appendChild(el("span", { class: "dsb-visually-hidden" }, speaker === "bot" ? "Assistant: " : "You: "));
+    item.appendChild(el("span", { class: "dsb-visually-hidden" }, LABELS[speaker] || "Assistant: "));
     item.appendChild(document.createTextNode(text));
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
@@ -88,34 +95,51 @@
   var socket = null;
   var confirmed = false;
   var started = false;
+  var paused = false; // a person has taken over: no "typing…" from the bot
 
-  function emit(message, metadata) {
-    socket.emit("user_uttered", { message: message, session_id: sessionId,
-                                  customData: Object.assign({ page_url: location.href,
-                                                              referrer: document.referrer || null }, metadata || {}) });
+  function emit(message, metadata, acknowledged) {
+    var payload = { message: message, session_id: sessionId,
+                    customData: Object.assign({ page_url: location.href, referrer: document.referrer || null },
+                                              metadata || {}) };
+    // An extra argument that is not a function would reach Rasa's handler as data and break it.
+    if (acknowledged) socket.emit("user_uttered", payload, acknowledged);
+    else socket.emit("user_uttered", payload);
   }
   function flush() {
-    while (confirmed && socket && socket.connected && outbox.length) {
-      emit(outbox[0]);
-      outbox.shift();
-      save();
-    }
+    if (!confirmed || !socket || !socket.connected) return;
+    outbox.forEach(function (item) {
+      if (item.sent) return;
+      item.sent = true;
+      emit(item.text, null, function () { // the server has it: only now is it safe to forget
+        outbox = outbox.filter(function (other) { return other.id !== item.id; });
+        save();
+      });
+    });
   }
   function say(text, payload) {
     text = text.trim();
     if (!text) return;
     show("visitor", text);
     showReplies([]);
-    outbox.push(payload || text);
+    outbox.push({ id: randomId(), text: payload || text });
     save();
-    setTyping(true);
+    if (!paused) setTyping(true);
     flush();
   }
 
-  function loadHistory() {
+  function loadHistory() { // null when the history could not be read
     return fetch(config.webApp + "/chat/history/" + encodeURIComponent(sessionId))
-      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
-      .catch(function () { return { messages: [] }; });
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .catch(function () { return null; });
+  }
+  function render(history) {
+    log.textContent = "";
+    if (config.greeting) log.appendChild(el("li", { class: "dsb-msg dsb-bot dsb-intro" }, config.greeting));
+    history.messages.forEach(function (line) { show(line.speaker, line.text); });
+    outbox.forEach(function (item) { show("visitor", item.text); }); // typed, not yet delivered
+    var last = history.messages[history.messages.length - 1];
+    showReplies(last && last.buttons);
+    paused = Boolean(history.paused);
   }
 
   function connect() {
@@ -126,13 +150,12 @@
     });
     socket.on("session_confirm", function () {
       confirmed = true;
-      if (started) { flush(); return; }
+      outbox.forEach(function (item) { item.sent = false; }); // unacknowledged: send again
+      var first = !started;
       started = true;
       loadHistory().then(function (history) {
-        history.messages.forEach(function (line) { show(line.speaker, line.text); });
-        var last = history.messages[history.messages.length - 1];
-        if (last && last.buttons) showReplies(last.buttons);
-        if (!history.messages.length && !outbox.length) {
+        if (history) render(history); // after a reconnect too: shows what was said while away
+        if (first && history && !history.messages.length && !outbox.length) {
           // The bot opens the conversation: the visitor does not have to.
           setTyping(true);
           emit("/greet", { widget_opened: true });
@@ -153,6 +176,8 @@
   }
 
   function open() {
+    isOpen = true;
+    save();
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     root.classList.add("dsb-open");
@@ -160,6 +185,8 @@
     input.focus();
   }
   function shut() {
+    isOpen = false;
+    save();
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     root.classList.remove("dsb-open");
@@ -182,7 +209,8 @@
       document.head.appendChild(loader);
       return;
     }
-    if (config.open || stored.sessionId) open();
+    save();
+    if (config.open || isOpen) open(); // reopens on the next page only if the visitor left it open
   }
   start();
 })();
