@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install model shell validate bench clean
+.PHONY: run test install model shell validate bench clean conversations review
 
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
@@ -32,8 +32,14 @@ shell: model ## chat in the terminal (starts the action server in the background
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m bot.action_server --actions actions --port 5055 & \
 	  trap "kill $$!" EXIT; $(BIN)/rasa shell --interface 127.0.0.1 --model models/current.tar.gz --endpoints endpoints.yml
 
-validate: install
+validate: install ## data, domain and story structure (conflicting stories), failing on warnings
 	$(BIN)/rasa data validate --fail-on-warnings
+
+conversations: install ## real conversations: make conversations ARGS="list --outcome dropped"
+	$(BIN)/bot conversations $(or $(ARGS),list)
+
+review: install ## the messages the bot understood worst: make review ARGS="--since 2026-11-01"
+	$(BIN)/bot review $(ARGS)
 
 clean: ## build output and models (not var/, which holds the conversations, leads and briefs)
 	rm -rf build models .rasa

@@ -216,6 +216,47 @@ def print_brief(brief: dict) -> None:
     print(printable("\n".join(lines)))
 
 
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26")
+
+
+def _conversations(args: argparse.Namespace) -> int:
+    from bot import training
+
+    if args.conversations_command == "list":
+        found = training.conversations(args.since, args.until, args.outcome)
+        if not found:
+            print("No conversations.")
+        for conversation in found:
+            row = conversation.as_row()
+            print(printable(f"{row['started']}  {row['sender_id']:<36} {row['messages']:>3} messages  "
+                            f"{row['outcome']}" + (f"  ({row['fallbacks']} fallbacks)" if row["fallbacks"] else "")))
+        return 0
+    if args.conversations_command == "show":
+        found = training.conversations(sender_id=args.sender_id)
+        if not found:
+            print(f"error: no conversation with sender id {args.sender_id!r}", file=sys.stderr)
+            return 1
+        print(printable(f"{found[0].sender_id}: {found[0].outcome}"))
+        print(printable("\n".join(training.readable(found[0]))))
+        return 0
+    if args.to_nlu:
+        messages = [m for m in training.misunderstood() if m.sender_id == args.sender_id]
+        print(training.nlu_examples(messages), end="")
+        return 0
+    try:
+        print(training.story(args.sender_id, args.name or args.sender_id, test=not args.training))
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -243,9 +284,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     add_user = users.add_parser("add", help="add a salesperson (or reset their password); asks for the password")
     add_user.add_argument("email")
     add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    export_parser = commands.add_parser("export-story", help="a stored conversation as an end-to-end test story")
-    export_parser.add_argument("sender_id")
-    export_parser.add_argument("--name", help="the story's name (default: the sender id)")
+    chats = commands.add_parser("conversations", help="real conversations, for trainers").add_subparsers(
+        dest="conversations_command", required=True)
+    list_chats = chats.add_parser("list", help="conversations, newest first")
+    list_chats.add_argument("--since", type=_date, help="YYYY-MM-DD")
+    list_chats.add_argument("--until", type=_date, help="YYYY-MM-DD")
+    list_chats.add_argument("--outcome", default="", help="handed_off, nurture, no_contact, completed, dropped, "
+                                                          "dropped_at:QUESTION or fallback")
+    show_chat = chats.add_parser("show", help="a transcript with intents, confidences and slots")
+    show_chat.add_argument("sender_id")
+    export_chat = chats.add_parser("export", help="a conversation as a Rasa test story (or training story)")
+    export_chat.add_argument("sender_id")
+    export_chat.add_argument("--name", help="the story's name (default: the sender id)")
+    export_chat.add_argument("--training", action="store_true", help="a training story (intents only)")
+    export_chat.add_argument("--to-nlu", action="store_true",
+                             help="its low-confidence and fallback messages as NLU examples to annotate")
+    review_parser = commands.add_parser("review", help="the messages the bot understood worst")
+    review_parser.add_argument("--since", type=_date, help="YYYY-MM-DD")
     args = parser.parse_args(argv)
 
     if args.command == "build-nlp":
@@ -272,14 +327,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
         print(f"{args.email.strip().lower()} can sign in at /login")
-    elif args.command == "export-story":
+    elif args.command == "conversations":
+        return _conversations(args)
+    elif args.command == "review":
         from bot import training
 
-        try:
-            print(training.test_story(args.sender_id, args.name or args.sender_id))
-        except LookupError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+        groups = training.review(args.since)
+        if not groups:
+            print("Nothing misunderstood" + (f" since {args.since}." if args.since else "."))
+        for likely, messages in groups.items():
+            print(f"{likely} ({len(messages)})")
+            for message in messages:
+                print(printable(f"  {message.confidence:.2f} {message.intent:<16} {message.text}    "
+                                f"[{message.sender_id}]"))
     elif args.command == "web":
         from bot import web
 

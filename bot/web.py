@@ -9,6 +9,7 @@ import io
 import logging
 import re
 import secrets
+import time
 from typing import Awaitable, Callable
 
 from pathlib import Path
@@ -108,6 +109,43 @@ async def _in_thread(function, *args, **kwargs):
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args, **kwargs))
 
 
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:  # redirects and errors carry the headers too
+        response = error
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith(("/inbox", "/login")):
+        response.headers.setdefault("X-Frame-Options", "DENY")  # no clickjacking of the inbox
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
+class SignInThrottle:
+    """At most MAX_FAILURES wrong passwords per email in WINDOW seconds, against password guessing."""
+
+    MAX_FAILURES, WINDOW = 5, 900
+
+    def __init__(self) -> None:
+        self.failures: dict = {}
+
+    def _recent(self, email: str) -> list:
+        now = time.monotonic()
+        recent = [t for t in self.failures.get(email, []) if now - t < self.WINDOW]
+        self.failures[email] = recent
+        return recent
+
+    def blocked(self, email: str) -> bool:
+        return len(self._recent(email)) >= self.MAX_FAILURES
+
+    def failed(self, email: str) -> None:
+        self._recent(email).append(time.monotonic())
+
+
 SESSION_COOKIE = "dsb_session"
 LOGIN_CSRF_COOKIE = "dsb_login_csrf"
 
@@ -151,8 +189,13 @@ async def login(request: web.Request) -> web.Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(), expected.encode()):
         return _error(403, "The sign-in form's CSRF token is missing or wrong; reload the page and try again.")
-    token = await _in_thread(accounts.sign_in, str(form.get("email", "")), str(form.get("password", "")))
+    email = str(form.get("email", "")).strip().lower()
+    throttle = request.app["sign_in_throttle"]
+    if throttle.blocked(email):
+        return _error(429, "Too many wrong passwords for this email; try again in 15 minutes.")
+    token = await _in_thread(accounts.sign_in, email, str(form.get("password", "")))
     if token is None:
+        throttle.failed(email)
         fresh = secrets.token_urlsafe(32)
         response = web.Response(text=inbox_pages.login(fresh, _safe_next(str(form.get("next", ""))),
                                                        "Wrong email or password."),
@@ -331,7 +374,8 @@ async def _notification_worker(app: web.Application):
 
 
 def create_app(sales_api_token: str = "") -> web.Application:
-    app = web.Application(middlewares=[require_sales_token, require_salesperson])
+    app = web.Application(middlewares=[security_headers, require_sales_token, require_salesperson])
+    app["sign_in_throttle"] = SignInThrottle()
     app["sales_api_token"] = sales_api_token or config.sales_api_token()
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_notification_worker)

@@ -148,3 +148,33 @@ def test_a_visitor_can_chat_over_socket_io(stack):
     assert replies[1:] == ["What's going on that brought you here today?",
                            "Tell me about the last time that happened. What went wrong?"]
     assert stack.tracker(session)["slots"]["struggle"] == "our orders get lost between sales and the warehouse"
+
+
+def test_an_exported_conversation_is_a_test_story_that_passes(stack, tmp_path):
+    """Trainers' round trip: a real conversation with an interruption and a fallback, exported by
+    `bot conversations export`, validates and passes `rasa test` against the same model."""
+    import os
+    import subprocess
+    import sys
+
+    from bot.cli import MODEL, rasa_env
+    from tests.stack import ROOT
+
+    sender = f"export-{uuid.uuid4().hex[:8]}"
+    for turn in ["hi", "our invoices go out late every month", "how much does it cost?",
+                 "zxqv wplk trrm", "last tuesday a client got the wrong amount"]:
+        stack.say(sender, turn)
+    env = {**rasa_env(), "DATABASE_URL": stack.database_url, "TRACKER_DB_URL": stack.tracker_url}
+    exported = subprocess.run([sys.executable, "-m", "bot", "conversations", "export", sender, "--name",
+                               "exported conversation"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    story_file = tmp_path / "exported.yml"
+    story_file.write_text(exported.stdout)
+    assert "how much does it cost?" in exported.stdout and "zxqv wplk trrm" in exported.stdout
+    validated = subprocess.run([sys.executable, "-m", "rasa", "data", "validate", "stories", "--data",
+                                str(story_file)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert validated.returncode == 0, validated.stdout[-2000:] + validated.stderr[-2000:]
+    tested = subprocess.run([sys.executable, "-m", "rasa", "test", "core", "--stories", str(story_file), "--model",
+                             str(MODEL), "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]

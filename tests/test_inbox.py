@@ -196,3 +196,13 @@ def test_resetting_a_password_signs_the_person_out(web_app, salesperson):
     client.sign_in()
     accounts.add_user("ann@acme.io", "another long password")
     assert client.request("GET", "/inbox")[1].endswith("/login?next=/inbox")
+
+
+def test_password_guessing_is_throttled_and_the_inbox_cannot_be_framed(web_app, salesperson):
+    client = Client(web_app)
+    for _ in range(5):
+        assert client.sign_in(password="guess")[0] == 401
+    status, _, page = client.sign_in()  # even the right password waits now
+    assert status == 429 and "Too many wrong passwords" in page
+    response = urllib.request.urlopen(web_app + "/login")
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
