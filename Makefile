@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install model shell validate bench clean conversations review
+.PHONY: run test install model shell validate bench clean conversations review evaluate train
 
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
@@ -34,6 +34,12 @@ shell: model ## chat in the terminal (starts the action server in the background
 
 validate: install ## data, domain and story structure (conflicting stories), failing on warnings
 	$(BIN)/rasa data validate --fail-on-warnings
+
+evaluate: model ## held-out and cross-validated NLU, confusions, test stories -> reports/evaluation.md
+	$(BIN)/bot evaluate
+
+train: install ## retrain if the data changed; a new model replaces the last good one only if the test stories pass
+	$(BIN)/bot train
 
 conversations: install ## real conversations: make conversations ARGS="list --outcome dropped"
 	$(BIN)/bot conversations $(or $(ARGS),list)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -46,8 +47,27 @@ def training_fingerprint() -> str:
     return digest.hexdigest()
 
 
+class ModelRejected(Exception):
+    pass
+
+
+def failed_stories(model: Path, stories: Path = config.ROOT / "tests" / "test_stories.yml") -> List[str]:
+    """Names of the test stories a model gets wrong."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "rasa", "test", "core", "--stories", str(stories),
+                        "--model", str(model), "--out", out], cwd=config.ROOT, env=rasa_env(),
+                       capture_output=True, check=True)
+        failed = yaml.safe_load((Path(out) / "failed_test_stories.yml").read_text() or "{}") or {}
+    # Rasa appends " (the/file.yml)" to each failed story's name.
+    return [story["story"].rsplit(" (", 1)[0] for story in failed.get("stories") or []]
+
+
 def train(force: bool = False) -> bool:
-    """Train only when config.yml, domain.yml, data/ or the pipeline changed. Returns True if trained."""
+    """Train only when config.yml, domain.yml, data/ or the pipeline changed; returns True if trained.
+
+    The new model replaces the last good one only if it passes the test stories; otherwise the last
+    good model stays and ModelRejected says which stories failed.
+    """
     fingerprint = training_fingerprint()
     if not force and MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text() == fingerprint:
         build_nlp()  # the model does not contain the pipeline: it must exist to serve
@@ -55,10 +75,19 @@ def train(force: bool = False) -> bool:
         return False
     build_nlp(force=True)  # SpacyNLP's fingerprint is only the path: always train on a fresh build
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name", "current", "--out", str(MODEL_DIR)],
-                   cwd=config.ROOT, check=True, env=rasa_env())
+    subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name", "candidate", "--out",
+                    str(MODEL_DIR)], cwd=config.ROOT, check=True, env=rasa_env())
+    candidate = MODEL_DIR / "candidate.tar.gz"
+    print(f"Trained in {time.monotonic() - started:.0f} s; checking it against tests/test_stories.yml")
+    failed = failed_stories(candidate)
+    if failed:
+        candidate.replace(MODEL_DIR / "rejected.tar.gz")
+        kept = "kept the last good model, models/current.tar.gz" if MODEL.exists() else "there is no good model yet"
+        raise ModelRejected(f"the new model fails {len(failed)} test stories, so {kept} (the new one is "
+                            f"models/rejected.tar.gz):\n" + "\n".join(f"  - {name}" for name in failed))
+    candidate.replace(MODEL)
     FINGERPRINT.write_text(fingerprint)
-    print(f"Trained in {time.monotonic() - started:.0f} s")
+    print("It passes every test story: models/current.tar.gz replaced.")
     return True
 
 
@@ -299,6 +328,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     export_chat.add_argument("--training", action="store_true", help="a training story (intents only)")
     export_chat.add_argument("--to-nlu", action="store_true",
                              help="its low-confidence and fallback messages as NLU examples to annotate")
+    commands.add_parser("evaluate", help="NLU held-out and cross-validation scores, confusions, test stories, "
+                                         "compared with the previous run (reports/)")
     review_parser = commands.add_parser("review", help="the messages the bot understood worst")
     review_parser.add_argument("--since", type=_date, help="YYYY-MM-DD")
     args = parser.parse_args(argv)
@@ -306,7 +337,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "build-nlp":
         build_nlp(force=True)
     elif args.command == "train":
-        train(force=args.force)
+        try:
+            train(force=args.force)
+        except ModelRejected as rejected:
+            print(f"error: {rejected}", file=sys.stderr)
+            return 1
     elif args.command == "run":
         return run(args.action_port, args.rasa_port, args.web_port, args.log_dir)
     elif args.command == "users":
@@ -329,6 +364,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{args.email.strip().lower()} can sign in at /login")
     elif args.command == "conversations":
         return _conversations(args)
+    elif args.command == "evaluate":
+        from bot import evaluate
+
+        return evaluate.main(MODEL)
     elif args.command == "review":
         from bot import training
 

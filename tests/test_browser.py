@@ -101,9 +101,9 @@ def test_reloading_or_a_second_tab_continues_the_conversation_with_its_history(c
     page = open_page(context, stack)
     page.get_by_role("button", name="Talk to Acme Flow").click()
     expect(bot_lines(page)).to_have_count(2, timeout=30000)
-    say(page, 'our "orders" get lost <script>alert("x")</script>')
+    say(page, 'our \"orders\" keep getting lost between sales and the warehouse <script>alert(\"x\")</script>')
     page.reload()
-    expect(page.locator(".dsb-visitor")).to_have_text(['You: our "orders" get lost <script>alert("x")</script>'],
+    expect(page.locator(".dsb-visitor")).to_have_text(['You: our \"orders\" keep getting lost between sales and the warehouse <script>alert(\"x\")</script>'],
                                                       timeout=30000)
     expect(bot_lines(page).last).to_have_text("Assistant: Tell me about the last time that happened. "
                                               "What went wrong?")
