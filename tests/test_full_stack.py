@@ -178,3 +178,17 @@ def test_an_exported_conversation_is_a_test_story_that_passes(stack, tmp_path):
                              str(MODEL), "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+
+
+def test_review_lists_the_confusing_messages_of_real_conversations(stack):
+    from bot import training
+
+    sender = f"confusing-{uuid.uuid4().hex[:8]}"
+    for turn in ["hi", "qwzx blorp fnord", "hmm purple monkey dishwasher", "hi"]:
+        stack.say(sender, turn)
+    found = [m.text for group in training.review(tracker_url=stack.tracker_url).values() for m in group
+             if m.sender_id == sender]
+    # What the model was unsure of is listed; the greetings it understood are not.
+    assert found and set(found) <= {"qwzx blorp fnord", "hmm purple monkey dishwasher"}
+    listed = training.conversations(sender_id=sender, url=stack.database_url, tracker_url=stack.tracker_url)
+    assert listed[0].messages == 4

@@ -89,3 +89,32 @@ def test_the_training_gate_names_the_stories_a_model_fails(model, tmp_path):
     wrong.write_text('version: "3.1"\nstories:\n- story: a greeting answered with a goodbye\n  steps:\n'
                      '  - user: |\n      hello there\n    intent: greet\n  - action: utter_goodbye\n')
     assert failed_stories(MODEL, wrong) == ["a greeting answered with a goodbye"]
+
+
+def test_a_model_that_breaks_a_test_story_does_not_replace_the_last_good_one(model, tmp_path):
+    """`bot train` in a copy of the project whose rules were broken: it says which stories fail and
+    keeps the last good model."""
+    import hashlib
+    import shutil
+
+    copy = tmp_path / "project"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in tracked.split():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "models", copy / "models")
+    shutil.copytree(ROOT / "build", copy / "build")
+    if (ROOT / ".rasa").exists():
+        shutil.copytree(ROOT / ".rasa", copy / ".rasa")  # Rasa's cache: only the dialogue model retrains
+    rules = copy / "data" / "rules" / "rules.yml"
+    rules.write_text(rules.read_text().replace("  - intent: ask_is_bot\n  - action: utter_is_bot\n",
+                                               "  - intent: ask_is_bot\n  - action: utter_goodbye\n"))
+    before = hashlib.sha256((copy / "models" / "current.tar.gz").read_bytes()).hexdigest()
+    env = {**rasa_env(), "PYTHONPATH": str(copy)}
+    result = subprocess.run([sys.executable, "-m", "bot", "train"], cwd=copy, env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "kept the last good model" in result.stderr
+    assert "  - asks whether it is a bot, then answers the question" in result.stderr
+    assert hashlib.sha256((copy / "models" / "current.tar.gz").read_bytes()).hexdigest() == before
+    assert (copy / "models" / "rejected.tar.gz").exists()
