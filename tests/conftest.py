@@ -15,31 +15,39 @@ def postgres_url(database: str) -> str:
     return f"postgresql://{params['user']}@{params['host']}:{params['port']}/{database}"
 
 
+def _admin(statements) -> None:
+    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    connection.close()
+
+
+def create_postgres_database(prefix: str = "bot_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _admin([f'CREATE DATABASE "{name}"'])
+    return name
+
+
+def drop_postgres_databases(names) -> None:
+    from bot import storage
+
+    storage._engine.cache_clear()  # forget engines bound to the databases being dropped
+    _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
+
+
 @pytest.fixture
 def make_postgres_database():
     """Creates fresh PostgreSQL databases for a test and drops them afterwards."""
     created = []
 
     def make() -> str:
-        name = f"bot_test_{uuid.uuid4().hex[:10]}"
-        connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        connection.close()
-        created.append(name)
-        return postgres_url(name)
+        created.append(create_postgres_database())
+        return postgres_url(created[-1])
 
     yield make
-    from bot import storage
-
-    storage._engine.cache_clear()  # forget engines bound to the databases being dropped
-    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for name in created:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
+    drop_postgres_databases(created)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,15 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 import yaml
 
-from bot import storage
-from tests.conftest import POSTGRES_ADMIN_DSN, postgres_url
+from tests.conftest import create_postgres_database, drop_postgres_databases, postgres_url
 from tests.helpers import free_port, http
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,53 +74,13 @@ class Stack:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"stack-{request.param}")
-    if request.param == "sqlite":
-        urls = (f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}")
-    else:
-        from tests.conftest import POSTGRES_ADMIN_DSN, postgres_url
-        import psycopg2
-
-        names = [f"bot_stack_{uuid.uuid4().hex[:8]}_{kind}" for kind in ("app", "tracker")]
-        connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            for name in names:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        urls = tuple(postgres_url(name) for name in names)
-    running = Stack(tmp, *urls)
-    yield running
-    running.stop()
-    if request.param == "postgresql":
-        storage._engine.cache_clear()
-        with connection.cursor() as cursor:
-            for name in names:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.close()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def stack(request, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(f"stack-{request.param}")
     names = []
     if request.param == "sqlite":
         urls = (f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}")
     else:
-        names = [f"bot_stack_{uuid.uuid4().hex[:8]}_{kind}" for kind in ("app", "tracker")]
-        connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            for name in names:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        connection.close()
+        names = [create_postgres_database(f"bot_stack_{kind}") for kind in ("app", "tracker")]
         urls = tuple(postgres_url(name) for name in names)
     running = Stack(tmp, *urls)
     yield running
     running.stop()
-    if names:
-        storage._engine.cache_clear()
-        connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            for name in names:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.close()
+    drop_postgres_databases(names)
