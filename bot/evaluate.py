@@ -64,6 +64,8 @@ def run(model: Path, folds: int = 3) -> dict:
         cross_report = json.loads((work_dir / "cross" / "intent_report.json").read_text())
         stories = _rasa("test", "core", "--stories", "tests/test_stories.yml", "--model", str(model),
                         "--out", str(work_dir / "stories"))
+        if stories.returncode:
+            raise RuntimeError(stories.stderr[-2000:])
         story_report = json.loads((work_dir / "stories" / "story_report.json").read_text())
     conversations = story_report["conversation_accuracy"]
     return {

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bot import product, storage
+from bot import product
 from tests.stack import CONVERSATIONS, ROOT, Stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

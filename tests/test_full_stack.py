@@ -153,7 +153,6 @@ def test_a_visitor_can_chat_over_socket_io(stack):
 def test_an_exported_conversation_is_a_test_story_that_passes(stack, tmp_path):
     """Trainers' round trip: a real conversation with an interruption and a fallback, exported by
     `bot conversations export`, validates and passes `rasa test` against the same model."""
-    import os
     import subprocess
     import sys
 

@@ -1,10 +1,9 @@
 """Trainer tools on a tracker store seeded the way Rasa writes it."""
 import datetime as dt
-import json
 
 import yaml
 
-from bot import storage, training
+from bot import training
 from tests.test_dashboard import seed_tracker
 
 
