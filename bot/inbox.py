@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.storage import Brief, BriefEvent, Delivery, Lead, engine
+from bot.storage import Brief, BriefEvent, Delivery, Lead, engine, list_briefs
 
 STATUSES = ("new", "claimed", "contacted", "won", "lost", "nurture")
 STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")
@@ -24,20 +24,14 @@ class ClaimedByOther(Exception):
 def find(status: Optional[str] = None, stage: Optional[str] = None, words: str = "",
          url: Optional[str] = None) -> List[dict]:
     """Briefs, newest first, by status and stage; `words` must all appear in the name, company or struggle."""
-    query = select(Brief).order_by(Brief.created_at.desc(), Brief.id.desc())
-    if status:
-        query = query.where(Brief.status == status)
-    if stage:
-        query = query.where(Brief.buying_stage == stage)
     wanted = words.lower().split()
-    with Session(engine(url), future=True) as session:
-        found = []
-        for brief in session.execute(query).scalars():
-            contact = brief.contact or {}
-            haystack = " ".join(str(v) for v in (contact.get("name"), contact.get("company"), brief.struggle) if v)
-            if all(word in haystack.lower() for word in wanted):
-                found.append(brief.to_json())
-        return found
+
+    def matches(brief: dict) -> bool:
+        contact = brief["contact"] or {}
+        said = " ".join(str(v) for v in (contact.get("name"), contact.get("company"), brief["struggle"]) if v)
+        return all(word in said.lower() for word in wanted)
+
+    return [brief for brief in list_briefs(status=status or None, stage=stage or None, url=url) if matches(brief)]
 
 
 def _change(brief_id: int, actor: str, kind: str, detail: str, url: Optional[str], **fields) -> None:

@@ -210,7 +210,7 @@ def get_lead(sender_id: str, url: Optional[str] = None) -> Optional[dict]:
                 "contact": {"name": lead.name, "email": lead.email, "company": lead.company}}
 
 
-def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None,
+def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None, stage: Optional[str] = None,
                 url: Optional[str] = None) -> List[dict]:
     """Briefs, newest first."""
     query = select(Brief).order_by(Brief.created_at.desc(), Brief.id.desc())
@@ -218,6 +218,8 @@ def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None,
         query = query.where(Brief.sender_id == sender_id)
     if status is not None:
         query = query.where(Brief.status == status)
+    if stage is not None:
+        query = query.where(Brief.buying_stage == stage)
     with Session(engine(url), future=True) as session:
         return [brief.to_json() for brief in session.execute(query).scalars()]
 

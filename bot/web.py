@@ -6,11 +6,12 @@ import csv
 import functools
 import hmac
 import io
+import json
 import logging
 import re
 import secrets
 import time
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Optional
 
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -81,15 +82,7 @@ async def chat_history(request: web.Request) -> web.Response:
     session_id = request.match_info["session_id"]
     if not SESSION_ID.fullmatch(session_id):
         return _error(400, "A session id is 8 to 64 letters, digits, '-' or '_'.")
-    url = f"{config.rasa_url()}/conversations/{quote(session_id, safe='')}/tracker"
-    try:
-        async with request.app["http"].get(url, params={"token": config.rasa_token(),
-                                                        "include_events": "ALL"}) as response:
-            if response.status != 200:
-                return _error(502, f"The conversation service answered {response.status}.")
-            tracker = await response.json()
-    except aiohttp.ClientError as error:
-        return _error(502, f"The conversation service is unreachable: {error.__class__.__name__}.")
+    tracker = await _tracker(request, session_id)
     response = web.json_response({"session_id": session_id, "paused": tracker.get("paused", False),
                                   "messages": visible_messages(tracker.get("events") or [])})
     # The widget may be embedded on another site: those allowed by WIDGET_ORIGINS may read the history.
@@ -287,15 +280,31 @@ async def inbox_change(request: web.Request) -> web.StreamResponse:
 
 async def _post_to_conversation(request: web.Request, sender_id: str, events: list) -> None:
     """Adds events to a conversation through Rasa's API; a bot event reaches the visitor's widget."""
+    await _call_rasa(request, "POST", sender_id, "tracker/events", events=events,
+                     params={"output_channel": "socketio", "execute_side_effects": "true"})
+
+
+async def _tracker(request: web.Request, sender_id: str) -> dict:
+    return await _call_rasa(request, "GET", sender_id, "tracker", params={"include_events": "ALL"})
+
+
+async def _call_rasa(request: web.Request, method: str, sender_id: str, path: str, params: dict,
+                     events: Optional[list] = None) -> dict:
+    """One call to Rasa's token-protected conversation API; failures become a 502 with a JSON reason."""
     # Sender ids are chosen by visitors: quoted, one cannot reach another conversation or endpoint.
-    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/tracker/events"
-    params = {"token": config.rasa_token(), "output_channel": "socketio", "execute_side_effects": "true"}
+    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/{path}"
     try:
-        async with request.app["http"].post(url, params=params, json=events) as response:
+        async with request.app["http"].request(method, url, params={"token": config.rasa_token(), **params},
+                                               json=events) as response:
             if response.status != 200:
-                raise web.HTTPBadGateway(reason=f"The conversation service answered {response.status}.")
+                raise _bad_gateway(f"The conversation service answered {response.status}.")
+            return await response.json()
     except aiohttp.ClientError as error:
-        raise web.HTTPBadGateway(reason=f"The conversation service is unreachable: {error.__class__.__name__}.")
+        raise _bad_gateway(f"The conversation service is unreachable: {error.__class__.__name__}.")
+
+
+def _bad_gateway(reason: str) -> web.HTTPBadGateway:
+    return web.HTTPBadGateway(text=json.dumps({"error": reason}), content_type="application/json")
 
 
 async def inbox_messages(request: web.Request) -> web.Response:
@@ -303,18 +312,6 @@ async def inbox_messages(request: web.Request) -> web.Response:
     tracker = await _tracker(request, brief["sender_id"])
     return web.json_response({"paused": tracker.get("paused", False),
                               "messages": visible_messages(tracker.get("events") or [])})
-
-
-async def _tracker(request: web.Request, sender_id: str) -> dict:
-    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/tracker"
-    try:
-        async with request.app["http"].get(url, params={"token": config.rasa_token(),
-                                                        "include_events": "ALL"}) as response:
-            if response.status != 200:
-                raise web.HTTPBadGateway(reason=f"The conversation service answered {response.status}.")
-            return await response.json()
-    except aiohttp.ClientError as error:
-        raise web.HTTPBadGateway(reason=f"The conversation service is unreachable: {error.__class__.__name__}.")
 
 
 CSV_COLUMNS = ("id", "created_at", "status", "claimed_by", "handoff_reason", "qualified", "buying_stage",
