@@ -6,15 +6,35 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install model shell validate bench clean conversations review evaluate train
+.PHONY: run test test-unit test-integration test-e2e lint screenshots install model nlp shell validate bench clean \
+        conversations review evaluate train
 
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
 
-test: model ## the whole test suite (unit, Rasa data and stories, NLU evaluation, full stack)
+test: model lint ## lint, then every layer: unit, integration (databases, web app, Rasa data), end to end (CI)
 	scripts/ensure-postgres
 	scripts/ensure-chromium
 	$(BIN)/python -m pytest -v tests
+
+test-unit: nlp ## the inner loop: pure tests, no servers or databases (seconds)
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: model ## databases, the web app, the action code, Rasa's data and test stories
+	scripts/ensure-postgres
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: model ## the whole stack started by `bot run`, and the browser tests
+	scripts/ensure-postgres
+	scripts/ensure-chromium
+	$(BIN)/python -m pytest -q tests/e2e
+
+lint: install ## ruff, with the rules chosen in pyproject.toml
+	$(BIN)/ruff check bot actions tests scripts/bench scripts/check-holdout scripts/record-test-stories
+
+screenshots: model ## refresh docs/*.png from the browser tests
+	scripts/ensure-chromium
+	SCREENSHOTS_DIR=docs $(BIN)/python -m pytest -q tests/e2e/test_browser.py
 
 install: $(STAMP)
 
@@ -27,6 +47,9 @@ $(STAMP): pyproject.toml
 
 model: install ## the spaCy pipeline and a Rasa model matching config.yml, domain.yml and data/
 	$(BIN)/bot train
+
+nlp: install ## the spaCy pipeline only (unit tests need it, not a model)
+	$(BIN)/bot build-nlp --if-changed
 
 shell: model ## chat in the terminal (starts the action server in the background)
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m bot.action_server --actions actions --port 5055 & \

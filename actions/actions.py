@@ -1,17 +1,18 @@
 """Rasa custom actions: they only translate between Rasa's tracker and the `bot` package."""
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import brief, contact, interview, product, qualify, storage
-from bot.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
+from bot.conversation import brief, contact, interview, product, qualify
+from bot.conversation.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
+from bot.store import briefs
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +31,63 @@ class ActionReadOpening(Action):
     def name(self) -> Text:
         return "action_read_opening"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         filled = interview.read_opening(text)
         return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
 
 
-class ValidateInterviewForm(FormValidationAction):
+class AnswerValidation(FormValidationAction):
+    """A form of free-text answers, keyed on the question just asked (`requested_slot`).
+
+    Extraction: a message NLU read as a question (say "a bit more clarity" as ask_pricing) is taken as
+    the answer to the question asked when it reads like an answer; otherwise the interruption's rule
+    answers it and the form asks again. Validation: every answer given this turn goes through
+    `validate_answer`.
+    """
+
+    answer_slots: Tuple[str, ...] = ()  # questions a misread message may answer
+
+    def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        """The slots to set when the visitor answered `slot`'s question with `value`."""
+        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        asked = tracker.get_slot("requested_slot")
+        if asked not in self.answer_slots or asked not in await self._required(dispatcher, tracker, domain):
+            return []
+        text = tracker.latest_message.get("text") or ""
+        intent = tracker.latest_message.get("intent") or {}
+        if interview.reads_as_answer(text, intent.get("name") or "", intent.get("confidence") or 0.0):
+            return [SlotSet(asked, text)]
+        return []
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        required = await self._required(dispatcher, tracker, domain)
+        validated: Dict[Text, Any] = {}
+        for slot, value in tracker.slots_to_validate().items():
+            if slot in required:
+                changes = self.validate_answer(slot, value, tracker)
+                validated.update(changes)
+                tracker.slots.update(changes)  # the next answer sees this one (e.g. the skipped list)
+        return [SlotSet(slot, value) for slot, value in validated.items()]
+
+    async def _required(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
+        return await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+
+
+class ValidateInterviewForm(AnswerValidation):
+    answer_slots = INTERVIEW_SLOTS
+
     def name(self) -> Text:
         return "validate_interview_form"
 
 
-class ValidateContactForm(FormValidationAction):
+class ValidateContactForm(AnswerValidation):
+    answer_slots = ("name", "email", "company")
+
     def name(self) -> Text:
         return "validate_contact_form"
 
@@ -52,54 +98,15 @@ class ValidateContactForm(FormValidationAction):
             return ["contact_consent"]
         return domain_slots
 
-    def validate_contact_consent(self, value: Any, dispatcher: CollectingDispatcher,
-                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return {"contact_consent": value if isinstance(value, bool) else interview.consent_from(_intent(tracker))}
-
-    def validate_email(self, value: Any, dispatcher: CollectingDispatcher,
-                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if _intent(tracker) == "dont_know":
-            return {**_record_answer("email", value, tracker), "email_rejected": False}
-        address = contact.normalise_email(str(value))
-        return {"email": address, "email_rejected": address is None}
-
-
-def _record_answer(slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
-    return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
-
-
-def _answer_extractor(slot: str):
-    """Takes a message that NLU read as a question as the answer when it reads like one."""
-
-    def extract(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot:
-            return {}
-        text = tracker.latest_message.get("text") or ""
-        intent = tracker.latest_message.get("intent") or {}
-        if interview.reads_as_answer(text, intent.get("name") or "", intent.get("confidence") or 0.0):
-            return {slot: text}
-        return {}
-
-    extract.__name__ = f"extract_{slot}"
-    return extract
-
-
-def _answer_validator(slot: str):
-    def validate(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                 domain: DomainDict) -> Dict[Text, Any]:
-        return _record_answer(slot, value, tracker)
-
-    validate.__name__ = f"validate_{slot}"
-    return validate
-
-
-for _slot in INTERVIEW_SLOTS:
-    setattr(ValidateInterviewForm, f"validate_{_slot}", _answer_validator(_slot))
-    setattr(ValidateInterviewForm, f"extract_{_slot}", _answer_extractor(_slot))
-for _slot in ("name", "email", "company"):
-    setattr(ValidateContactForm, f"extract_{_slot}", _answer_extractor(_slot))
-for _slot in ("name", "company"):
-    setattr(ValidateContactForm, f"validate_{_slot}", _answer_validator(_slot))
+    def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        if slot == "contact_consent":
+            return {"contact_consent": value if isinstance(value, bool) else interview.consent_from(_intent(tracker))}
+        if slot == "email" and _intent(tracker) == "dont_know":
+            return {**super().validate_answer(slot, value, tracker), "email_rejected": False}
+        if slot == "email":
+            address = contact.normalise_email(str(value))
+            return {"email": address, "email_rejected": address is None}
+        return super().validate_answer(slot, value, tracker)
 
 
 class ActionAssess(Action):
@@ -108,7 +115,7 @@ class ActionAssess(Action):
     def name(self) -> Text:
         return "action_assess"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         result = _assessment(tracker)
         return [SlotSet("buying_stage", result.buying_stage), SlotSet("qualified", result.qualified),
                 SlotSet("interview_done", True)]
@@ -120,11 +127,11 @@ class ActionStoreLead(Action):
     def name(self) -> Text:
         return "action_store_lead"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         result = _assessment(tracker)
         status = "no_contact" if result.qualified else "nurture"
-        storage.save_lead(tracker.sender_id, status, result.buying_stage, result.qualified,
-                          contact=interview.contact(tracker.current_slot_values()))
+        await asyncio.to_thread(briefs.save_lead, tracker.sender_id, status, result.buying_stage, result.qualified,
+                                contact=interview.contact(tracker.current_slot_values()))
         return []
 
 
@@ -136,7 +143,7 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
         reason = "visitor_requested_human" if _intent(tracker) == "request_human" else "qualified"
         fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
@@ -145,11 +152,11 @@ class ActionHandoff(Action):
         closed = [SlotSet("requested_slot", None), ActiveLoop(None)]
         for attempt in range(1, self.SAVE_ATTEMPTS + 1):
             try:
-                brief_id = storage.save_handoff(fields)
+                brief_id = await asyncio.to_thread(briefs.save_handoff, fields)
                 break
             except Exception:  # the database may be briefly unavailable: retry, then say so honestly
                 logger.exception("Storing the brief for %r failed (attempt %d)", tracker.sender_id, attempt)
-                time.sleep(0.5 * attempt)
+                await asyncio.sleep(0.5 * attempt)
         else:
             dispatcher.utter_message(text=product.message("handoff_failed"))
             return closed
@@ -164,7 +171,7 @@ class ActionAnswerProductQuestion(Action):
     def name(self) -> Text:
         return "action_answer_product_question"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = product.answer(_intent(tracker))
         if text is None:
             dispatcher.utter_message(response="utter_out_of_scope")

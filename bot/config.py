@@ -1,11 +1,14 @@
 """Settings read from the environment, with safe development defaults (see README)."""
 import os
 from pathlib import Path
+from typing import Dict
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", ROOT / "var"))
 SPACY_PIPELINE_DIR = ROOT / "build" / "spacy_pipeline"
 PRODUCT_FILE = Path(os.environ.get("PRODUCT_FILE", ROOT / "product.yml"))
+MODEL_DIR = ROOT / "models"
+MODEL = MODEL_DIR / "current.tar.gz"  # the last good model: the one `bot run` serves
 
 # Development defaults only: set real tokens in production.
 DEV_SALES_API_TOKEN = "dev-sales-token"
@@ -62,3 +65,13 @@ def public_web_url() -> str:
 def cookie_secure() -> bool:
     """Send the sign-in cookie over HTTPS only (set COOKIE_SECURE=1 when served over HTTPS)."""
     return os.environ.get("COOKIE_SECURE", "") in ("1", "true", "yes")
+
+
+def rasa_env() -> Dict[str, str]:
+    """The environment for Rasa's child processes: quiet, and able to import `bot` and `actions`."""
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env

@@ -31,9 +31,9 @@ def create_postgres_database(prefix: str = "bot_test") -> str:
 
 
 def drop_postgres_databases(names) -> None:
-    from bot import storage
+    from bot.store import engine
 
-    storage._engine.cache_clear()  # forget engines bound to the databases being dropped
+    engine._engine.cache_clear()  # forget engines bound to the databases being dropped
     _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
 
 

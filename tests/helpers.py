@@ -1,11 +1,26 @@
-"""Helpers for tests that start real servers on loopback."""
+"""Helpers shared by the test layers: loopback servers and HTTP, stand-ins for Slack, seeded data."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
+import threading
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Optional, Tuple
+
+from sqlalchemy import create_engine, text
+
+from bot.conversation import brief
+from bot.conversation.qualify import assess
+from bot.store import briefs as store
+
+SALES_TOKEN = "test-sales-token"  # the brief API's token in tests that start the web app
+
+# A visitor's answers with markup that Slack, email and HTML must not obey.
+ANSWERS = {"struggle": "orders <@channel> & <https://evil.example|click> get lost", "trigger": "audit",
+           "timeline": "by friday"}
 
 
 def free_port() -> int:
@@ -31,3 +46,47 @@ def http(method: str, url: str, body: Optional[object] = None, token: Optional[s
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode(errors="replace")
+
+
+class FakeSlack:
+    """Answers 500 while `down`, else 200; keeps every accepted message."""
+
+    def __init__(self):
+        self.down, self.received, self.calls = False, [], 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                fake.calls += 1
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if fake.down:
+                    self.send_response(500)
+                else:
+                    fake.received.append(body)
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def handoff(sender="visitor-1"):
+    return store.save_handoff(brief.build(sender, ANSWERS, assess(ANSWERS, dt.date(2026, 11, 26)),
+                                            "qualified", {"name": "Ann\nBcc: victim@x.test", "email": "a@b.io",
+                                                          "company": "Acme"}, []))
+
+
+def seed_tracker(url, events):
+    engine = create_engine(url, future=True)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), "
+                                "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
+                                "action_name VARCHAR(255), data TEXT)"))
+        for sender, kind, data in events:
+            connection.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES (:s, :k, :d)"),
+                               {"s": sender, "k": kind, "d": json.dumps(data)})
+    engine.dispose()

@@ -1,0 +1,168 @@
+"""What each `bot` sub-command does, and how it prints (cli.py only parses the arguments)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import List
+
+
+def printable(text: object) -> str:
+    """Visitor text for a terminal: control characters (escape sequences) shown, not obeyed."""
+    return "".join(ch if ch == "\n" or ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
+def build_nlp(args: argparse.Namespace) -> int:
+    from bot.trainer import model
+
+    model.build_nlp(force=not args.if_changed)
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    from bot.trainer import model
+
+    try:
+        model.train(force=args.force)
+    except model.ModelRejected as rejected:
+        print(f"error: {rejected}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot import supervisor
+
+    return supervisor.run(args.action_port, args.rasa_port, args.web_port, args.log_dir)
+
+
+def web(args: argparse.Namespace) -> int:
+    from bot.web import app
+
+    app.serve(port=args.port)
+    return 0
+
+
+def print_briefs(briefs: List[dict]) -> None:
+    if not briefs:
+        print("No briefs.")
+    for brief in briefs:
+        contact = brief["contact"] or {}
+        print(printable(f"#{brief['id']}  {brief['created_at']}  {brief['status']:<8} {brief['handoff_reason']:<24} "
+                        f"{brief['buying_stage']:<16} {contact.get('email') or '-'}"))
+        print(printable(f"      {brief['headline']}"))
+
+
+def print_brief(brief: dict) -> None:
+    lines = [f"Brief #{brief['id']} ({brief['status']}) for {brief['sender_id']}, {brief['created_at']}",
+             f"Handoff: {brief['handoff_reason']}; qualified: {brief['qualified']}; stage: {brief['buying_stage']}",
+             "", brief["summary"], "", "Forces:"]
+    for name, force in brief["forces"].items():
+        lines.append(f"  {name:<8} {force['rating']}/2  " + " | ".join(f"“{quote}”" for quote in force["evidence"]))
+    lines += ["", "Why:"] + [f"  - {reason}" for reason in brief["reasons"]]
+    lines += ["", "Ask next:"] + [f"  - {question}" for question in brief["suggested_questions"]]
+    contact = json.dumps(brief["contact"], ensure_ascii=False) if brief["contact"] else "not given"
+    lines += ["", f"Contact: {contact}", "", "Transcript:"]
+    lines += [f"  [{line['at']}] {line['speaker']}: {line['text']}" for line in brief["transcript"]]
+    print(printable("\n".join(lines)))
+
+
+def briefs_list(args: argparse.Namespace) -> int:
+    from bot.store import briefs
+
+    found = briefs.list_briefs(sender_id=args.sender_id, status=args.status)
+    print(json.dumps(found, indent=2, ensure_ascii=False)) if args.json else print_briefs(found)
+    return 0
+
+
+def briefs_show(args: argparse.Namespace) -> int:
+    from bot.store import briefs
+
+    brief = briefs.get_brief(args.id)
+    if brief is None:
+        print(f"error: no brief with id {args.id}", file=sys.stderr)
+        return 1
+    print(json.dumps(brief, indent=2, ensure_ascii=False)) if args.json else print_brief(brief)
+    return 0
+
+
+def users_add(args: argparse.Namespace) -> int:
+    from bot.sales import accounts
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        accounts.add_user(args.email, password)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.email.strip().lower()} can sign in at /login")
+    return 0
+
+
+def conversations_list(args: argparse.Namespace) -> int:
+    from bot.store import conversations
+
+    found = conversations.conversations(args.since, args.until, args.outcome)
+    if not found:
+        print("No conversations.")
+    for conversation in found:
+        row = conversation.as_row()
+        print(printable(f"{row['started']}  {row['sender_id']:<36} {row['messages']:>3} messages  "
+                        f"{row['outcome']}" + (f"  ({row['fallbacks']} fallbacks)" if row["fallbacks"] else "")))
+    return 0
+
+
+def conversations_show(args: argparse.Namespace) -> int:
+    from bot.store import conversations
+    from bot.trainer import review
+
+    found = conversations.conversations(sender_id=args.sender_id)
+    if not found:
+        print(f"error: no conversation with sender id {args.sender_id!r}", file=sys.stderr)
+        return 1
+    print(printable(f"{found[0].sender_id}: {found[0].outcome}"))
+    print(printable("\n".join(review.readable(found[0]))))
+    return 0
+
+
+def conversations_export(args: argparse.Namespace) -> int:
+    from bot.trainer import review, stories
+
+    if args.to_nlu:
+        messages = [m for m in review.misunderstood() if m.sender_id == args.sender_id]
+        print(review.nlu_examples(messages), end="")
+        return 0
+    try:
+        print(stories.story(args.sender_id, args.name or args.sender_id, test=not args.training))
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from bot.config import MODEL
+    from bot.trainer import evaluate as evaluation
+
+    return evaluation.main(MODEL)
+
+
+def review(args: argparse.Namespace) -> int:
+    from bot.trainer import review as reviewing
+
+    groups = reviewing.review(args.since)
+    if not groups:
+        print("Nothing misunderstood" + (f" since {args.since}." if args.since else "."))
+    for likely, messages in groups.items():
+        print(f"{likely} ({len(messages)})")
+        for message in messages:
+            print(printable(f"  {message.confidence:.2f} {message.intent:<16} {message.text}    "
+                            f"[{message.sender_id}]"))
+    return 0

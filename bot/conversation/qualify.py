@@ -1,0 +1,145 @@
+"""Buying stage, the four forces and the qualified/nurture decision, each with its reasons.
+
+Every rating quotes the answers that justify it; nothing is inferred that the visitor did not say.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+from bot.conversation import nlp
+
+ACTIVE_STAGES = ("active_looking", "deciding")
+NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months"
+
+
+@dataclass
+class Force:
+    rating: int = 0
+    evidence: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Assessment:
+    buying_stage: str
+    forces: Dict[str, Force]
+    qualified: bool
+    reasons: List[str]  # each qualification check, met or not, in words
+
+    def forces_json(self) -> Dict[str, dict]:
+        return {name: asdict(force) for name, force in self.forces.items()}
+
+
+FILLER_WORDS = {"really", "honestly", "at", "all", "much", "yet", "so", "far", "i", "think", "guess", "right",
+                "now", "tbh", "thanks", "just", "no", "we", "would", "we'd", "be", "fine", "ok", "okay"}
+
+
+def is_none_answer(text: Optional[str]) -> bool:
+    """"Nothing", "none", "not really, we'd be fine": an answer that says there is nothing to report."""
+    if not text:
+        return True
+    rest = text.lower()
+    found = nlp.cues(text).get("NONE", [])
+    if not found:
+        return False
+    for cue in sorted(filter(None, found), key=len, reverse=True):
+        rest = rest.replace(cue.lower(), " ")
+    return all(word.strip(",.!;:-") in FILLER_WORDS | {""} for word in rest.split())
+
+
+def _stated(text: Optional[str]) -> bool:
+    return bool(text) and not is_none_answer(text)
+
+
+def buying_stage(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -> str:
+    """From the why-now and timeline answers: "no rush" wins, then comparing options or a decision
+    date, then a concrete event with a near deadline."""
+    trigger, timeline = answers.get("trigger"), answers.get("timeline")
+    said = nlp.cues(" ".join(t for t in (trigger, timeline) if t))
+    if "PASSIVE" in said:
+        return "passive_looking"
+    if "DECIDING" in said:
+        return "deciding"
+    horizon = nlp.nearest_deadline_months(timeline or "", today)
+    near = horizon is not None and horizon <= NEAR_DEADLINE_MONTHS
+    event = _stated(trigger)
+    if event and near:
+        return "active_looking"
+    if event or near or _stated(timeline):
+        return "passive_looking"
+    return "first_thought"
+
+
+STAGE_REASONS = {
+    "deciding": "Buying stage is deciding: they are comparing options or have a decision date.",
+    "active_looking": "Buying stage is active looking: a why-now event and a deadline within "
+                      f"{NEAR_DEADLINE_MONTHS} months.",
+    "passive_looking": "Buying stage is passive looking: no why-now event with a deadline within "
+                       f"{NEAR_DEADLINE_MONTHS} months.",
+    "first_thought": "Buying stage is first thought: no why-now event and no timeline.",
+}
+
+
+def doing_nothing_is_fine(answers: Dict[str, Optional[str]]) -> bool:
+    cost = answers.get("cost_of_inaction")
+    return bool(cost) and (is_none_answer(cost) or "NOTHING_IS_FINE" in nlp.cues(cost))
+
+
+def rate_push(answers: Dict[str, Optional[str]]) -> Force:
+    quotes = [answers[s] for s in ("struggle", "situation", "cost_of_inaction") if _stated(answers.get(s))]
+    intense = any("INTENSITY" in nlp.cues(q) for q in quotes)
+    rating = 0 if not quotes else 2 if len(quotes) >= 2 and intense or len(quotes) == 3 else 1
+    return Force(rating, quotes)
+
+
+def rate_pull(answers: Dict[str, Optional[str]]) -> Force:
+    progress = answers.get("desired_progress")
+    if not _stated(progress):
+        return Force(0, [])
+    concrete = any(ch.isdigit() for ch in progress) or any(
+        ent.label in ("DATE", "MONEY", "TEAM_SIZE") for ent in nlp.entities(progress)
+    ) or len(progress.split()) >= 8
+    return Force(2 if concrete else 1, [progress])
+
+
+def rate_anxiety(answers: Dict[str, Optional[str]]) -> Force:
+    worries = answers.get("anxieties")
+    if not _stated(worries):
+        return Force(0, [worries] if worries else [])
+    strong = "STRONG_ANXIETY" in nlp.cues(worries) or len(nlp.sentences(worries)) > 1 or (
+        worries.count(",") + worries.lower().count(" and ") >= 2
+    )
+    return Force(2 if strong else 1, [worries])
+
+
+def rate_habit(answers: Dict[str, Optional[str]]) -> Force:
+    current = answers.get("current_solution")
+    if not _stated(current):
+        return Force(0, [current] if current else [])
+    strong = "STRONG_HABIT" in nlp.cues(current)
+    return Force(2 if strong else 1, [current])
+
+
+def assess(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -> Assessment:
+    stage = buying_stage(answers, today)
+    forces = {
+        "push": rate_push(answers),
+        "pull": rate_pull(answers),
+        "anxiety": rate_anxiety(answers),
+        "habit": rate_habit(answers),
+    }
+    progress = forces["push"].rating + forces["pull"].rating
+    resistance = forces["anxiety"].rating + forces["habit"].rating
+    cost = answers.get("cost_of_inaction")
+    checks = [
+        (_stated(answers.get("struggle")), "The visitor described a concrete struggle.",
+         "No concrete struggle was described."),
+        (stage in ACTIVE_STAGES, STAGE_REASONS[stage], STAGE_REASONS[stage]),
+        (progress > resistance, f"Push + pull ({progress}) outweigh anxiety + habit ({resistance}).",
+         f"Push + pull ({progress}) do not outweigh anxiety + habit ({resistance})."),
+        (not doing_nothing_is_fine(answers), "Doing nothing is not an option they are happy with.",
+         f"Doing nothing looks fine to them: “{cost}”."),
+    ]
+    qualified = all(ok for ok, _, _ in checks)
+    return Assessment(stage, forces, qualified, [yes if ok else no for ok, yes, no in checks])

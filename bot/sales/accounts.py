@@ -1,0 +1,98 @@
+"""Salespeople's accounts and signed-in sessions.
+
+Passwords are hashed with scrypt (hashlib, a standard memory-hard KDF) and a random salt. A session
+cookie carries a random token; the database keeps only its SHA-256, with the session's CSRF token and
+expiry, so a leaked database does not let anyone in.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.clock import utcnow
+from bot.store.engine import engine
+from bot.store.models import SignIn, User
+
+SESSION_HOURS = 12
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass
+class SignedIn:
+    email: str
+    csrf_token: str
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DECOY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(email: str, password: str, url: Optional[str] = None) -> None:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValueError(f"{email!r} is not an email address.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    with Session(engine(url), future=True) as session, session.begin():
+        existing = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if existing is not None:
+            existing.password_hash = hash_password(password)  # adding again resets the password
+            session.execute(delete(SignIn).where(SignIn.user_id == existing.id))  # and signs them out
+        else:
+            session.add(User(email=email, password_hash=hash_password(password)))
+
+
+def sign_in(email: str, password: str, url: Optional[str] = None) -> Optional[str]:
+    """A new session token for the right email and password, else None."""
+    with Session(engine(url), future=True) as session, session.begin():
+        user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+        if not password_matches(password, user.password_hash if user else _DECOY_HASH) or user is None:
+            return None
+        session.execute(delete(SignIn).where(SignIn.expires_at <= utcnow()))
+        token = secrets.token_urlsafe(32)
+        session.add(SignIn(token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                           expires_at=utcnow() + dt.timedelta(hours=SESSION_HOURS)))
+        return token
+
+
+def signed_in(token: Optional[str], url: Optional[str] = None) -> Optional[SignedIn]:
+    """Who holds this session token, if it exists and has not expired."""
+    if not token:
+        return None
+    with Session(engine(url), future=True) as session:
+        row = session.execute(
+            select(SignIn, User.email).join(User, User.id == SignIn.user_id)
+            .where(SignIn.token_hash == _token_hash(token))
+        ).first()
+        if row is None or row[0].expires_at <= utcnow():
+            return None
+        return SignedIn(email=row[1], csrf_token=row[0].csrf_token)
+
+
+def sign_out(token: str, url: Optional[str] = None) -> None:
+    with Session(engine(url), future=True) as session, session.begin():
+        session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(token)))

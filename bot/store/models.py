@@ -1,0 +1,127 @@
+"""The app database's tables: leads, briefs and what salespeople did with them, accounts, notifications."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.clock import iso, utcnow
+from bot.conversation.slots import INTERVIEW_SLOTS
+
+Base = declarative_base()
+
+
+class Lead(Base):
+    """One visitor's conversation as a sales lead: `nurture`, `no_contact` or `handed_off`."""
+
+    __tablename__ = "leads"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), unique=True, nullable=False, index=True)
+    status = Column(String(32), nullable=False)
+    buying_stage = Column(String(32))
+    qualified = Column(Boolean)
+    name = Column(Text)
+    email = Column(Text)
+    company = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    briefs = relationship("Brief", back_populates="lead")
+
+
+class Brief(Base):
+    __tablename__ = "briefs"
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id"), nullable=False)
+    sender_id = Column(String(255), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    status = Column(String(32), nullable=False, default="new", index=True)
+    handoff_reason = Column(String(64), nullable=False)
+    qualified = Column(Boolean, nullable=False)
+    buying_stage = Column(String(32), nullable=False)
+    struggle = Column(Text)
+    situation = Column(Text)
+    current_solution = Column(Text)
+    desired_progress = Column(Text)
+    trigger = Column(Text)
+    timeline = Column(Text)
+    anxieties = Column(Text)
+    cost_of_inaction = Column(Text)
+    forces = Column(JSON, nullable=False)
+    reasons = Column(JSON, nullable=False)
+    contact = Column(JSON)
+    headline = Column(Text, nullable=False)
+    summary = Column(Text, nullable=False)
+    suggested_questions = Column(JSON, nullable=False)
+    transcript = Column(JSON, nullable=False)
+    page_url = Column(Text)  # where the visitor chatted, as the widget reported it
+    referrer = Column(Text)
+    claimed_by = Column(String(320))
+    lead = relationship("Lead", back_populates="briefs")
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "lead_id": self.lead_id,
+            "sender_id": self.sender_id,
+            "created_at": iso(self.created_at),
+            "status": self.status,
+            "handoff_reason": self.handoff_reason,
+            "qualified": self.qualified,
+            "buying_stage": self.buying_stage,
+            **{slot: getattr(self, slot) for slot in INTERVIEW_SLOTS},
+            "forces": self.forces,
+            "reasons": self.reasons,
+            "contact": self.contact,
+            "headline": self.headline,
+            "summary": self.summary,
+            "suggested_questions": self.suggested_questions,
+            "transcript": self.transcript,
+            "page_url": self.page_url,
+            "referrer": self.referrer,
+            "claimed_by": self.claimed_by,
+        }
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), unique=True, nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SignIn(Base):
+    __tablename__ = "sign_ins"
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class BriefEvent(Base):
+    """Who did what to a brief, and when: claimed, status changed, note added, wrote to the visitor."""
+
+    __tablename__ = "brief_events"
+    id = Column(Integer, primary_key=True)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(320), nullable=False)
+    kind = Column(String(32), nullable=False)
+    detail = Column(Text, nullable=False, default="")
+
+    def to_json(self) -> dict:
+        return {"at": iso(self.at), "actor": self.actor, "kind": self.kind, "detail": self.detail}
+
+
+class Delivery(Base):
+    """One notification of one brief on one channel: retried until delivered, never sent twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("brief_id", "channel"),)
+    id = Column(Integer, primary_key=True)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False)
+    channel = Column(String(16), nullable=False)  # "slack" or "email"
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    delivered_at = Column(DateTime)
+    last_error = Column(Text)

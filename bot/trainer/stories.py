@@ -1,0 +1,37 @@
+"""A real conversation as a Rasa story: an end-to-end test story or a training story."""
+from __future__ import annotations
+
+import asyncio
+
+from bot import config
+
+
+async def _full_tracker(sender_id: str):
+    from rasa.shared.core.domain import Domain
+
+    from bot.store.tracker_store import URLSQLTrackerStore
+
+    store = URLSQLTrackerStore(Domain.load(str(config.ROOT / "domain.yml")))
+    tracker = await store.retrieve_full_tracker(sender_id)
+    if tracker is None or not tracker.events:
+        raise LookupError(f"No conversation with sender id {sender_id!r} in the tracker store.")
+    return tracker
+
+
+def story(sender_id: str, name: str, test: bool = True) -> str:
+    """The conversation as a Rasa story: a test story with the visitor's words (end to end), or a
+    training story with intents only."""
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
+    from rasa.shared.core.training_data.structures import Story
+
+    tracker = asyncio.run(_full_tracker(sender_id))
+    events = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if (event.metadata or {}).get("widget_opened"):
+                event.text = None  # the widget's own greeting request: kept as its intent only
+            event.entities = []  # the pipeline's entities are checked by unit tests, not by stories
+        events.append(event)
+    rasa_story = Story.from_events(events, name)
+    return YAMLStoryWriter().dumps(rasa_story.story_steps, is_test_story=test)

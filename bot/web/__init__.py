@@ -1,0 +1,1 @@
+"""The web app (aiohttp): product page and widget, salespeople's inbox, brief API."""

@@ -1,0 +1,132 @@
+"""The salespeople's inbox: brief list and CSV, brief page, claim/status/notes, live takeover, dashboard."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from aiohttp import web
+
+from bot.conversation.transcript import visible_messages
+from bot.sales import dashboard, inbox
+from bot.store import briefs
+from bot.web import inbox_pages, rasa_client
+from bot.web.common import error, in_thread
+
+CSV_COLUMNS = ("id", "created_at", "status", "claimed_by", "handoff_reason", "qualified", "buying_stage",
+               "struggle", "situation", "current_solution", "desired_progress", "trigger", "timeline",
+               "anxieties", "cost_of_inaction", "name", "email", "company", "summary", "page_url")
+
+
+def _filters(request: web.Request) -> dict:
+    filters = {name: request.query.get(name, "").strip() for name in ("status", "stage", "q")}
+    if filters["status"] and filters["status"] not in inbox.STATUSES:
+        raise web.HTTPBadRequest(reason=f"Unknown status {filters['status']!r}.")
+    if filters["stage"] and filters["stage"] not in inbox.STAGES:
+        raise web.HTTPBadRequest(reason=f"Unknown stage {filters['stage']!r}.")
+    return filters
+
+
+async def brief_list(request: web.Request) -> web.Response:
+    filters = _filters(request)
+    found = await in_thread(inbox.find, filters["status"] or None, filters["stage"] or None, filters["q"])
+    failing = await in_thread(inbox.failing_deliveries)
+    user = request["user"]
+    return web.Response(text=inbox_pages.brief_list(found, filters, user.email, user.csrf_token, failing),
+                        content_type="text/html")
+
+
+async def _brief_or_404(request: web.Request) -> dict:
+    raw_id = request.match_info["brief_id"]
+    brief = await in_thread(briefs.get_brief, int(raw_id)) if re.fullmatch(r"[0-9]{1,18}", raw_id) else None
+    if brief is None:
+        raise web.HTTPNotFound(reason=f"No brief with id {raw_id!r}.")
+    return brief
+
+
+async def brief_page(request: web.Request) -> web.Response:
+    brief = await _brief_or_404(request)
+    events = await in_thread(inbox.history, brief["id"])
+    user = request["user"]
+    printable = request.path.endswith("/print")
+    return web.Response(text=inbox_pages.brief_page(brief, events, user.email, user.csrf_token, printable),
+                        content_type="text/html")
+
+
+async def change(request: web.Request) -> web.StreamResponse:
+    brief = await _brief_or_404(request)
+    form, actor, action = await request.post(), request["user"].email, request.match_info["action"]
+    try:
+        if action == "claim":
+            await in_thread(inbox.claim, brief["id"], actor, bool(form.get("take_over")))
+        elif action == "status":
+            await in_thread(inbox.set_status, brief["id"], str(form.get("status", "")), actor)
+        elif action == "note":
+            await in_thread(inbox.add_note, brief["id"], str(form.get("note", "")), actor)
+        elif action == "message":
+            text = str(form.get("message", "")).strip()
+            if not text or len(text) > 2000:
+                raise ValueError("A message needs 1 to 2000 characters.")
+            await rasa_client.post_events(request, brief["sender_id"],
+                                          [{"event": "pause"}, {"event": "bot", "text": text,
+                                                                "metadata": {"agent": actor}}])
+            await in_thread(inbox.record_message, brief["id"], text, actor)
+        elif action == "hand-back":
+            # A bare "resume" leaves the handoff as the bot's last action, and the next message would
+            # replay it: the bot listens again first, as it would have had it not been paused.
+            await rasa_client.post_events(request, brief["sender_id"],
+                                          [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+            await in_thread(inbox.record_hand_back, brief["id"], actor)
+        else:
+            raise web.HTTPNotFound(reason=f"No action {action!r}.")
+    except ValueError as failure:
+        return error(400, str(failure))
+    except inbox.ClaimedByOther as failure:
+        return error(409, str(failure))
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.json_response({"ok": True})
+    raise web.HTTPSeeOther(f"/inbox/briefs/{brief['id']}")
+
+
+async def messages(request: web.Request) -> web.Response:
+    """The conversation as it goes on, for the brief page during a live takeover."""
+    brief = await _brief_or_404(request)
+    tracker = await rasa_client.tracker(request, brief["sender_id"])
+    return web.json_response({"paused": tracker.get("paused", False),
+                              "messages": visible_messages(tracker.get("events") or [])})
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A visitor's "=HYPERLINK(...)" must stay text in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+async def briefs_csv(request: web.Request) -> web.Response:
+    filters = _filters(request)
+    found = await in_thread(inbox.find, filters["status"] or None, filters["stage"] or None, filters["q"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for brief in found:
+        row = {**brief, **(brief["contact"] or {})}
+        writer.writerow([_csv_cell(row.get(column)) for column in CSV_COLUMNS])
+    return web.Response(text=out.getvalue(), content_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="briefs.csv"'})
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    stats, drop_off = await in_thread(dashboard.figures)
+    user = request["user"]
+    return web.Response(text=inbox_pages.dashboard(stats, drop_off, user.email, user.csrf_token),
+                        content_type="text/html")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/inbox", brief_list)
+    app.router.add_get("/inbox/briefs.csv", briefs_csv)
+    app.router.add_get("/inbox/dashboard", dashboard_page)
+    app.router.add_get("/inbox/briefs/{brief_id}", brief_page)
+    app.router.add_get("/inbox/briefs/{brief_id}/print", brief_page)
+    app.router.add_get("/inbox/briefs/{brief_id}/messages", messages)
+    app.router.add_post("/inbox/briefs/{brief_id}/{action}", change)

@@ -1,0 +1,47 @@
+"""The web app's one path to Rasa's token-protected conversation API (history, live messages, takeover)."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+
+from bot import config
+
+
+async def session(app: web.Application):
+    """One HTTP client for the app's lifetime (an aiohttp cleanup context)."""
+    app["http"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    yield
+    await app["http"].close()
+
+
+async def tracker(request: web.Request, sender_id: str) -> dict:
+    return await _call(request, "GET", sender_id, "tracker", params={"include_events": "ALL"})
+
+
+async def post_events(request: web.Request, sender_id: str, events: list) -> None:
+    """Adds events to a conversation; a bot event reaches the visitor's widget."""
+    await _call(request, "POST", sender_id, "tracker/events", events=events,
+                params={"output_channel": "socketio", "execute_side_effects": "true"})
+
+
+async def _call(request: web.Request, method: str, sender_id: str, path: str, params: dict,
+                events: Optional[list] = None) -> dict:
+    """One call to Rasa's conversation API; failures become a 502 with a JSON reason."""
+    # Sender ids are chosen by visitors: quoted, one cannot reach another conversation or endpoint.
+    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/{path}"
+    try:
+        async with request.app["http"].request(method, url, params={"token": config.rasa_token(), **params},
+                                               json=events) as response:
+            if response.status != 200:
+                raise _bad_gateway(f"The conversation service answered {response.status}.")
+            return await response.json()
+    except aiohttp.ClientError as error:
+        raise _bad_gateway(f"The conversation service is unreachable: {error.__class__.__name__}.") from error
+
+
+def _bad_gateway(reason: str) -> web.HTTPBadGateway:
+    return web.HTTPBadGateway(text=json.dumps({"error": reason}), content_type="application/json")

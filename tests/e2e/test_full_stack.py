@@ -1,0 +1,195 @@
+"""The whole product as a visitor and a salesperson meet it: `bot run` starts the real action server,
+Rasa server and web app on free loopback ports; conversations go over Rasa's REST channel; the tracker
+and the briefs are read back over HTTP. Runs on SQLite and on PostgreSQL (tracker store and app database)."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from bot.conversation import product
+from bot.store import briefs as store
+from tests.e2e.stack import CONVERSATIONS, SALES_TOKEN
+from tests.helpers import http
+
+PLAYED = [
+    "qualified visitor who greets first and agrees to be contacted",
+    "an early visitor is nurtured and asks to receive material",
+    "a visitor who doesn't know most answers is nurtured at the first-thought stage",
+    "asks for a person in the middle of the interview",
+    "a pricing question in the middle of the interview, then the interview continues",
+    "an invalid email is asked again, then a valid one is accepted",
+    "a qualified visitor who declines contact is not asked for details",
+    "an opening story already answers the struggle, why now and when",
+]
+
+
+@pytest.fixture(scope="module")
+def played(stack):
+    """Plays each conversation once per stack; returns sender id and the bot's replies per turn."""
+    results = {}
+    for name in PLAYED:
+        sender = f"visitor-{uuid.uuid4().hex[:10]}"
+        results[name] = (sender, [stack.say(sender, turn) for turn in CONVERSATIONS[name]["turns"]])
+    return results
+
+
+@pytest.mark.parametrize("name", PLAYED)
+def test_conversation_ends_as_expected(stack, played, name):
+    expect = CONVERSATIONS[name]["expect"]
+    sender, replies = played[name]
+    tracker = stack.tracker(sender)
+    for slot, value in expect.get("slots", {}).items():
+        assert tracker["slots"][slot] == value, slot
+    for slot in ("qualified", "buying_stage"):
+        if slot in expect:
+            assert tracker["slots"][slot] == expect[slot]
+    briefs = stack.briefs(sender)
+    lead = store.get_lead(sender, url=stack.database_url)
+    if expect["outcome"] == "handoff":
+        [brief] = briefs
+        assert brief["handoff_reason"] == expect["handoff_reason"] and brief["status"] == "new"
+        assert tracker["paused"] is True
+        assert lead["status"] == "handed_off"
+        assert replies[-1][-1] == product.message("handoff")
+        visitor_lines = [line["text"] for line in brief["transcript"] if line["speaker"] == "visitor"]
+        assert visitor_lines == CONVERSATIONS[name]["turns"]
+        for slot, value in expect.get("slots", {}).items():
+            if slot in brief:
+                assert brief[slot] == value
+    else:
+        assert briefs == []
+        assert lead["status"] == expect["outcome"]
+        assert tracker["paused"] is False
+        if "contact" in expect:
+            assert lead["contact"] == expect["contact"]
+
+
+def test_the_qualified_brief_is_complete_and_quotes_the_visitor(stack, played):
+    sender, _ = played["qualified visitor who greets first and agrees to be contacted"]
+    [brief] = stack.briefs(sender)
+    status, same = http("GET", f"{stack.web}/api/briefs/{brief['id']}", token=SALES_TOKEN)
+    assert status == 200 and same == brief
+    turns = CONVERSATIONS["qualified visitor who greets first and agrees to be contacted"]["turns"]
+    assert brief["contact"] == {"name": turns[10], "email": turns[11], "company": turns[12]}
+    assert brief["qualified"] is True and brief["buying_stage"] == "active_looking"
+    assert brief["forces"]["push"]["rating"] == 2 and turns[1] in brief["forces"]["push"]["evidence"]
+    assert brief["forces"]["anxiety"]["evidence"] == [turns[7]]
+    assert f"“{turns[1]}”" in brief["summary"]
+    assert brief["reasons"] and brief["suggested_questions"]
+
+
+def test_a_product_question_is_answered_and_the_same_question_asked_again(played):
+    _, replies = played["a pricing question in the middle of the interview, then the interview continues"]
+    assert replies[2] == [product.answer("ask_pricing"), "Tell me about the last time that happened. What went wrong?"]
+
+
+def test_an_invalid_email_gets_a_clear_message_and_the_question_again(played):
+    _, replies = played["an invalid email is asked again, then a valid one is accepted"]
+    assert all("doesn't look like a working email address" in reply[0] for reply in replies[11:13])
+    assert replies[13] == ["And which company are you with?"]
+
+
+def test_declined_contact_is_never_asked_for_details(played):
+    _, replies = played["a qualified visitor who declines contact is not asked for details"]
+    assert not any("name" in text or "email" in text for text in replies[-1])
+    assert "won't ask for any details" in replies[-1][0]
+
+
+def test_after_a_handoff_the_bot_stays_quiet(stack, played):
+    sender, _ = played["asks for a person in the middle of the interview"]
+    assert stack.say(sender, "hello? anyone there?") == []
+    assert stack.tracker(sender)["paused"] is True
+
+
+def test_rasa_http_api_needs_the_token(stack, played):
+    sender, _ = played["an early visitor is nurtured and asks to receive material"]
+    status, _ = http("GET", f"{stack.rasa}/conversations/{sender}/tracker")
+    assert status in (401, 403)
+
+
+def test_conversations_are_kept_in_the_sql_tracker_store(stack, played):
+    from sqlalchemy import create_engine, text
+
+    sender, _ = played["an early visitor is nurtured and asks to receive material"]
+    engine = create_engine(stack.tracker_url, future=True)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
+    engine.dispose()
+    assert count > 20
+
+
+def test_a_visitor_can_chat_over_socket_io(stack):
+    """The channel a web page uses; replies arrive only with python-socketio pinned to 5.9 (see README)."""
+    import threading
+
+    import socketio
+
+    session = f"socket-{uuid.uuid4().hex[:8]}"
+    replies, arrived = [], threading.Event()
+    client = socketio.Client()
+
+    @client.on("bot_uttered")
+    def on_bot_uttered(data):
+        replies.append(data.get("text"))
+        if len(replies) == 3:
+            arrived.set()
+
+    client.connect(stack.rasa, socketio_path="/socket.io", transports=["polling"])
+    try:
+        client.emit("session_request", {"session_id": session})
+        client.emit("user_uttered", {"message": "hi", "session_id": session})
+        time.sleep(1)
+        client.emit("user_uttered", {"message": "our orders get lost between sales and the warehouse",
+                                     "session_id": session})
+        assert arrived.wait(30), replies
+    finally:
+        client.disconnect()
+    assert replies[1:] == ["What's going on that brought you here today?",
+                           "Tell me about the last time that happened. What went wrong?"]
+    assert stack.tracker(session)["slots"]["struggle"] == "our orders get lost between sales and the warehouse"
+
+
+def test_an_exported_conversation_is_a_test_story_that_passes(stack, tmp_path):
+    """Trainers' round trip: a real conversation with an interruption and a fallback, exported by
+    `bot conversations export`, validates and passes `rasa test` against the same model."""
+    import subprocess
+    import sys
+
+    from bot.config import MODEL, rasa_env
+    from tests.e2e.stack import ROOT
+
+    sender = f"export-{uuid.uuid4().hex[:8]}"
+    for turn in ["hi", "our invoices go out late every month", "how much does it cost?",
+                 "zxqv wplk trrm", "last tuesday a client got the wrong amount"]:
+        stack.say(sender, turn)
+    env = {**rasa_env(), "DATABASE_URL": stack.database_url, "TRACKER_DB_URL": stack.tracker_url}
+    exported = subprocess.run([sys.executable, "-m", "bot", "conversations", "export", sender, "--name",
+                               "exported conversation"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    story_file = tmp_path / "exported.yml"
+    story_file.write_text(exported.stdout)
+    assert "how much does it cost?" in exported.stdout and "zxqv wplk trrm" in exported.stdout
+    validated = subprocess.run([sys.executable, "-m", "rasa", "data", "validate", "stories", "--data",
+                                str(story_file)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert validated.returncode == 0, validated.stdout[-2000:] + validated.stderr[-2000:]
+    tested = subprocess.run([sys.executable, "-m", "rasa", "test", "core", "--stories", str(story_file), "--model",
+                             str(MODEL), "--fail-on-prediction-errors", "--out", str(tmp_path / "results")],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+
+
+def test_review_lists_the_confusing_messages_of_real_conversations(stack):
+    from bot.store import conversations
+    from bot.trainer import review
+
+    sender = f"confusing-{uuid.uuid4().hex[:8]}"
+    for turn in ["hi", "qwzx blorp fnord", "hmm purple monkey dishwasher", "hi"]:
+        stack.say(sender, turn)
+    found = [m.text for group in review.review(tracker_url=stack.tracker_url).values() for m in group
+             if m.sender_id == sender]
+    # What the model was unsure of is listed; the greetings it understood are not.
+    assert found and set(found) <= {"qwzx blorp fnord", "hmm purple monkey dishwasher"}
+    listed = conversations.conversations(sender_id=sender, url=stack.database_url, tracker_url=stack.tracker_url)
+    assert listed[0].messages == 4

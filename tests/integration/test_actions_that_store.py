@@ -1,0 +1,63 @@
+"""Custom actions that store leads and briefs in the app database (SQLite; PostgreSQL unreachable)."""
+from actions import actions
+from bot.conversation import product
+from bot.store import briefs as store
+from tests.actions_harness import QUALIFIED, run, tracker, user
+
+
+def test_store_lead_keeps_nurture_visitors(app_database):
+    slots = {**QUALIFIED, "timeline": "no rush, maybe next year"}
+    run(actions.ActionStoreLead(), tracker(slots=slots, sender_id="early-bird"))
+    assert store.get_lead("early-bird")["status"] == "nurture"
+    assert store.list_briefs() == []
+
+
+def test_store_lead_keeps_qualified_visitors_who_declined_without_contact(app_database):
+    slots = {**QUALIFIED, "contact_consent": False, "name": "never asked"}
+    run(actions.ActionStoreLead(), tracker(slots=slots, sender_id="declined"))
+    lead = store.get_lead("declined")
+    assert lead["status"] == "no_contact" and lead["qualified"] is True
+    assert lead["contact"] == {"name": None, "email": None, "company": None}
+
+
+def test_store_lead_keeps_contact_details_a_nurture_visitor_gave(app_database):
+    slots = {**QUALIFIED, "timeline": "no rush", "contact_consent": True, "name": "Jo", "email": "jo@acme.io",
+             "company": "Acme"}
+    run(actions.ActionStoreLead(), tracker(slots=slots, sender_id="nurture-with-contact"))
+    lead = store.get_lead("nurture-with-contact")
+    assert lead["status"] == "nurture"
+    assert lead["contact"] == {"name": "Jo", "email": "jo@acme.io", "company": "Acme"}
+
+
+def test_handoff_on_request_stores_what_is_known_and_pauses(app_database):
+    history = [user("our clinic double books patients", "inform"),
+               {"event": "bot", "text": "Tell me about the last time that happened.", "timestamp": 1790000001.0}]
+    state = tracker("can I talk to a person", intent="request_human", active_loop="interview_form",
+                    slots={"struggle": "our clinic double books patients", "requested_slot": "situation",
+                           "name": "not asked"}, events=history, sender_id="clinic")
+    messages, events = run(actions.ActionHandoff(), state)
+    assert [event["event"] for event in events] == ["slot", "active_loop", "pause"]
+    assert [message["text"] for message in messages] == [product.message("handoff")]
+    [stored] = store.list_briefs(sender_id="clinic")
+    assert stored["handoff_reason"] == "visitor_requested_human"
+    assert stored["struggle"] == "our clinic double books patients" and stored["situation"] is None
+    assert stored["contact"] is None
+    assert [line["speaker"] for line in stored["transcript"]] == ["visitor", "bot", "visitor"]
+
+
+def test_handoff_after_the_contact_form_is_qualified_with_contact(app_database):
+    slots = {**QUALIFIED, "contact_consent": True, "name": "Maria", "email": "maria@brightdental.com",
+             "company": "Bright Dental"}
+    _, events = run(actions.ActionHandoff(), tracker("Bright Dental", slots=slots, sender_id="maria"))
+    assert [event["event"] for event in events] == ["slot", "active_loop", "pause"]
+    [stored] = store.list_briefs(sender_id="maria")
+    assert stored["handoff_reason"] == "qualified" and stored["qualified"] is True
+    assert stored["contact"] == {"name": "Maria", "email": "maria@brightdental.com", "company": "Bright Dental"}
+
+
+def test_a_handoff_that_cannot_be_stored_is_retried_then_admitted_and_the_bot_stays(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")
+    messages, events = run(actions.ActionHandoff(), tracker("get me a person", intent="request_human",
+                                                            slots={"struggle": "x"}, sender_id="unlucky"))
+    assert [message["text"] for message in messages] == [product.message("handoff_failed")]
+    assert "pause" not in [event["event"] for event in events]

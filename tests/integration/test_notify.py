@@ -1,0 +1,91 @@
+"""Brief notifications against local stand-ins: an HTTP server for Slack, aiosmtpd for SMTP."""
+import datetime as dt
+import email
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bot.clock import utcnow
+from bot.sales import notify
+from bot.store.engine import engine
+from bot.store.models import Delivery
+from tests.helpers import FakeSlack, free_port, handoff
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    fake = FakeSlack()
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", fake.url)
+    yield fake
+    fake.server.shutdown()
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    monkeypatch.setenv("SALES_EMAIL_TO", "sales@acme.test")
+    yield inbox
+    controller.stop()
+
+
+def test_a_new_brief_is_announced_once_on_each_channel(app_database, slack, smtp):
+    brief_id = handoff()
+    assert notify.deliver_due() == 2
+    assert notify.deliver_due(now=utcnow() + dt.timedelta(hours=1)) == 0  # never twice
+    [message] = slack.received
+    assert f"/inbox/briefs/{brief_id}|Open brief #{brief_id}>" in message["text"]
+    assert "&lt;@channel&gt; &amp; &lt;https://evil.example|click&gt;" in message["text"]
+    [mail] = smtp.messages
+    assert mail.rcpt_tos == ["sales@acme.test"]
+    parsed = email.message_from_bytes(mail.content)
+    assert parsed["Subject"].startswith(f"New brief #{brief_id}: Ann Bcc: victim@x.test (")
+    assert parsed["Bcc"] is None  # a visitor's newline did not add a header
+    assert f"/inbox/briefs/{brief_id}" in parsed.get_payload()
+
+
+def test_a_failing_endpoint_is_retried_with_growing_waits_until_it_works(app_database, slack):
+    brief_id = handoff()
+    slack.down = True
+    start = utcnow()
+    assert notify.deliver_due(now=start) == 0
+    assert notify.deliver_due(now=start + dt.timedelta(seconds=1)) == 0  # not due yet: no call
+    assert slack.calls == 1
+    assert notify.deliver_due(now=start + dt.timedelta(seconds=3)) == 0
+    assert slack.calls == 2
+    from bot.sales import inbox
+    assert inbox.failing_deliveries(min_attempts=2) == [
+        {"brief_id": brief_id, "channel": "slack", "attempts": 2, "last_error": "HTTPError: HTTP Error 500: "
+                                                                                "Internal Server Error"}]
+    slack.down = False
+    assert notify.deliver_due(now=start + dt.timedelta(seconds=10)) == 1
+    assert len(slack.received) == 1 and inbox.failing_deliveries(min_attempts=1) == []
+
+
+def test_without_configured_channels_nothing_is_queued(app_database):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    handoff()
+    with Session(engine(), future=True) as session:
+        assert session.execute(select(func.count()).select_from(Delivery)).scalar() == 0
+
+
+def test_two_workers_never_send_the_same_notification(app_database, slack):
+    handoff()
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        sent = sum(pool.map(lambda _: notify.deliver_due(), range(4)))
+    assert sent == 1 and len(slack.received) == 1

@@ -1,0 +1,100 @@
+"""Custom actions that store nothing: reading the opening, the forms' answers, assessing, product questions."""
+import pytest
+
+from actions import actions
+from bot.conversation import product
+from tests.actions_harness import QUALIFIED, run, slot_events, tracker
+
+
+def test_read_opening_fills_what_the_first_message_already_says():
+    text = "We just lost our biggest client. We need something by next month."
+    _, events = run(actions.ActionReadOpening(), tracker(text))
+    assert slot_events(events) == {"struggle": text, "trigger": "We just lost our biggest client.",
+                                   "timeline": "We need something by next month."}
+
+
+def test_read_opening_never_overwrites_an_answer():
+    _, events = run(actions.ActionReadOpening(), tracker("by friday", slots={"struggle": "late invoices"}))
+    assert slot_events(events) == {"timeline": "by friday"}
+
+
+def test_interview_answers_are_kept_verbatim():
+    said = 'our "ops" <b>lead</b> quit'
+    state = tracker(said, slots={"requested_slot": "trigger", "trigger": said}, events=[], active_loop="interview_form")
+    state.events.append({"event": "slot", "name": "trigger", "value": 'our "ops" <b>lead</b> quit'})
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert slot_events(events)["trigger"] == 'our "ops" <b>lead</b> quit'
+    assert slot_events(events)["skipped_slots"] == []
+
+
+def test_i_dont_know_moves_on_and_marks_the_question_skipped():
+    state = tracker("no idea", intent="dont_know", slots={"requested_slot": "trigger", "trigger": "no idea"},
+                    active_loop="interview_form")
+    state.events.append({"event": "slot", "name": "trigger", "value": "no idea"})
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert slot_events(events) == {"trigger": "no idea", "skipped_slots": ["trigger"]}
+
+
+def test_an_answer_mistaken_for_a_question_is_taken_as_the_answer():
+    state = tracker("a bit more clarity", intent="ask_pricing", confidence=0.55,
+                    slots={"requested_slot": "desired_progress"}, active_loop="interview_form")
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert slot_events(events)["desired_progress"] == "a bit more clarity"
+
+
+def test_a_real_question_is_not_taken_as_an_answer():
+    state = tracker("how much does it cost?", intent="ask_pricing", confidence=0.97,
+                    slots={"requested_slot": "desired_progress"}, active_loop="interview_form")
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert "desired_progress" not in slot_events(events)
+
+
+def contact_state(text, intent, slot, value, slots=None):
+    state = tracker(text, intent=intent, slots={"requested_slot": slot, slot: value, **(slots or {})},
+                    active_loop="contact_form")
+    state.events.append({"event": "slot", "name": slot, "value": value})
+    return state
+
+
+def test_an_invalid_email_is_rejected_so_the_form_asks_again():
+    _, events = run(actions.ValidateContactForm(),
+                    contact_state("maria@bright", "inform", "email", "maria@bright", {"contact_consent": True}))
+    assert slot_events(events)["email"] is None and slot_events(events)["email_rejected"] is True
+
+
+def test_a_valid_email_is_accepted():
+    _, events = run(actions.ValidateContactForm(),
+                    contact_state("it's Maria@BrightDental.com", "inform", "email", "it's Maria@BrightDental.com",
+                                  {"contact_consent": True}))
+    assert slot_events(events)["email"] == "Maria@brightdental.com"
+    assert slot_events(events)["email_rejected"] is False
+
+
+def test_declining_contact_ends_the_form_without_asking_for_details():
+    _, events = run(actions.ValidateContactForm(), contact_state("no thanks", "deny", "contact_consent", False))
+    assert slot_events(events) == {"contact_consent": False, "requested_slot": None}
+
+
+def test_an_unclear_reply_to_the_consent_question_asks_it_again():
+    state = contact_state("Tom Becker", "inform", "contact_consent", "Tom Becker")
+    _, events = run(actions.ValidateContactForm(), state)
+    assert slot_events(events)["contact_consent"] is None
+
+
+def test_assess_sets_stage_and_qualification():
+    _, events = run(actions.ActionAssess(), tracker(slots=QUALIFIED))
+    assert slot_events(events) == {"buying_stage": "active_looking", "qualified": True, "interview_done": True}
+
+
+def test_a_question_the_company_did_not_answer_gets_the_fallback():
+    messages, _ = run(actions.ActionAnswerProductQuestion(), tracker("?", intent="ask_unknown_thing"))
+    assert [message["response"] for message in messages] == ["utter_out_of_scope"]
+
+
+@pytest.mark.parametrize("intent", sorted(product.facts()["answers"]))
+
+
+def test_product_questions_are_answered_from_the_product_file(intent):
+    messages, events = run(actions.ActionAnswerProductQuestion(), tracker("?", intent=intent))
+    assert [message["text"] for message in messages] == [product.answer(intent)]
+    assert events == []
