@@ -48,8 +48,10 @@ $(STAMP): pyproject.toml
 model: install ## the spaCy pipeline and a Rasa model matching config.yml, domain.yml and data/
 	$(BIN)/bot train
 
-nlp: install ## the spaCy pipeline only (unit tests need it, not a model)
-	$(BIN)/bot build-nlp --if-changed
+nlp: build/spacy_pipeline/meta.json ## the spaCy pipeline only (unit tests need it, not a model)
+
+build/spacy_pipeline/meta.json: bot/conversation/nlp.py $(STAMP)
+	$(BIN)/bot build-nlp
 
 shell: model ## chat in the terminal (starts the action server in the background)
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m bot.action_server --actions actions --port 5055 & \

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import abstractmethod
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -47,6 +48,10 @@ class AnswerValidation(FormValidationAction):
     """
 
     answer_slots: Tuple[str, ...] = ()  # questions a misread message may answer
+
+    @abstractmethod
+    def name(self) -> Text:  # abstract, so the action server does not register this base class
+        ...
 
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
         """The slots to set when the visitor answered `slot`'s question with `value`."""

@@ -21,9 +21,8 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="bot", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
 
-    build_nlp = sub.add_parser("build-nlp", help="build the spaCy pipeline into build/spacy_pipeline")
-    build_nlp.add_argument("--if-changed", action="store_true", help="only when its source is newer than the build")
-    build_nlp.set_defaults(func=commands.build_nlp)
+    sub.add_parser("build-nlp", help="build the spaCy pipeline into build/spacy_pipeline").set_defaults(
+        func=commands.build_nlp)
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true")
     train.set_defaults(func=commands.train)

@@ -16,7 +16,7 @@ def printable(text: object) -> str:
 def build_nlp(args: argparse.Namespace) -> int:
     from bot.trainer import model
 
-    model.build_nlp(force=not args.if_changed)
+    model.build_nlp(force=True)
     return 0
 
 

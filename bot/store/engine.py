@@ -3,6 +3,7 @@ reachability check that the app database and Rasa's tracker store share."""
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 from typing import Optional, Union
 
@@ -39,9 +40,13 @@ def check_reachable(url: Union[str, URL], purpose: str) -> None:
         probe.dispose()
 
 
+_creating = threading.Lock()  # two threads' first calls must not both create the tables
+
+
 def engine(url: Optional[str] = None) -> Engine:
     """The app database's engine (DATABASE_URL by default), with its tables created."""
-    return _engine(url or config.database_url())
+    with _creating:
+        return _engine(url or config.database_url())
 
 
 @functools.lru_cache(maxsize=None)

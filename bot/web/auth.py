@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot import config
 from bot.sales import accounts
-from bot.web import inbox_pages
+from bot.web import render
 from bot.web.common import Handler, error, in_thread
 
 SESSION_COOKIE = "dsb_session"
@@ -66,7 +66,8 @@ def _safe_next(target: str) -> str:
 
 async def login_page(request: web.Request) -> web.Response:
     token = secrets.token_urlsafe(32)
-    response = web.Response(text=inbox_pages.login(token, _safe_next(request.query.get("next", "/inbox"))),
+    response = web.Response(text=render.page("login.html", csrf=token, error="",
+                                             next_path=_safe_next(request.query.get("next", "/inbox"))),
                             content_type="text/html")
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **_cookie_options())
     return response
@@ -85,8 +86,8 @@ async def login(request: web.Request) -> web.Response:
     if token is None:
         throttle.failed(email)
         fresh = secrets.token_urlsafe(32)
-        response = web.Response(text=inbox_pages.login(fresh, _safe_next(str(form.get("next", ""))),
-                                                       "Wrong email or password."),
+        response = web.Response(text=render.page("login.html", csrf=fresh, error="Wrong email or password.",
+                                                 next_path=_safe_next(str(form.get("next", "")))),
                                 content_type="text/html", status=401)
         response.set_cookie(LOGIN_CSRF_COOKIE, fresh, max_age=3600, **_cookie_options())
         return response

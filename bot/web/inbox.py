@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.conversation.transcript import visible_messages
 from bot.sales import dashboard, inbox
 from bot.store import briefs
-from bot.web import inbox_pages, rasa_client
+from bot.web import rasa_client, render
 from bot.web.common import error, in_thread
 
 CSV_COLUMNS = ("id", "created_at", "status", "claimed_by", "handoff_reason", "qualified", "buying_stage",
@@ -32,7 +32,8 @@ async def brief_list(request: web.Request) -> web.Response:
     found = await in_thread(inbox.find, filters["status"] or None, filters["stage"] or None, filters["q"])
     failing = await in_thread(inbox.failing_deliveries)
     user = request["user"]
-    return web.Response(text=inbox_pages.brief_list(found, filters, user.email, user.csrf_token, failing),
+    return web.Response(text=render.page("inbox.html", briefs=found, filters=filters, failing=failing,
+                                         user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 
@@ -49,7 +50,8 @@ async def brief_page(request: web.Request) -> web.Response:
     events = await in_thread(inbox.history, brief["id"])
     user = request["user"]
     printable = request.path.endswith("/print")
-    return web.Response(text=inbox_pages.brief_page(brief, events, user.email, user.csrf_token, printable),
+    return web.Response(text=render.page("brief.html", brief=brief, events=events, printable=printable,
+                                         user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 
@@ -118,7 +120,8 @@ async def briefs_csv(request: web.Request) -> web.Response:
 async def dashboard_page(request: web.Request) -> web.Response:
     stats, drop_off = await in_thread(dashboard.figures)
     user = request["user"]
-    return web.Response(text=inbox_pages.dashboard(stats, drop_off, user.email, user.csrf_token),
+    return web.Response(text=render.page("dashboard.html", stats=stats, drop_off=drop_off,
+                                         user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import config
+from bot.conversation import product
 from bot.conversation.transcript import visible_messages
-from bot.web import pages, rasa_client
+from bot.web import rasa_client, render
 from bot.web.common import error
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -16,7 +17,9 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 async def product_page(request: web.Request) -> web.Response:
-    return web.Response(text=pages.product_page(config.rasa_public_url()), content_type="text/html")
+    return web.Response(text=render.page("product.html", facts=product.facts(),
+                                         rasa_public_url=config.rasa_public_url()),
+                        content_type="text/html")
 
 
 async def chat_history(request: web.Request) -> web.Response:

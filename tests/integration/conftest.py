@@ -1,33 +1,28 @@
-"""Fixtures of the integration layer: the web app as its own process on a loopback port."""
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
+"""Fixtures of the integration layer: the web app in this process, on a free loopback port."""
+import asyncio
+import threading
 
 import pytest
+from aiohttp import web
 
-from tests.helpers import SALES_TOKEN, free_port, http
-
-ROOT = Path(__file__).resolve().parents[2]
+from bot.web.app import create_app
+from tests.helpers import SALES_TOKEN, free_port
 
 
 @pytest.fixture
-def web_app(app_database):
+def web_app(app_database, monkeypatch):
+    """The real aiohttp app (middlewares, notification worker and all) served from a background thread,
+    so tests speak plain HTTP to it and read the same database directly."""
+    monkeypatch.setenv("TRACKER_DB_URL", app_database.replace("app.db", "tracker.db"))
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(create_app(sales_api_token=SALES_TOKEN))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": app_database, "SALES_API_TOKEN": SALES_TOKEN,
-           "TRACKER_DB_URL": app_database.replace("app.db", "tracker.db")}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "web", "--port", str(port)], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if http("GET", f"{base}/healthz", timeout=1)[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the web app did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()

@@ -1,4 +1,4 @@
-"""Signing in to the inbox and working on a brief, over HTTP against the real web app process."""
+"""Signing in to the inbox and working on a brief, over HTTP against the real web app."""
 import datetime as dt
 import http.cookiejar
 import re
@@ -55,7 +55,7 @@ def save_brief(sender_id, struggle, name=None, company=None):
     answers = {"struggle": struggle, "trigger": "our CFO quit", "timeline": "by friday"}
     contact = {"name": name, "email": "x@acme.io", "company": company} if name else None
     return store.save_handoff(brief.build(sender_id, answers, assess(answers, dt.date(2026, 11, 26)),
-                                            "qualified", contact, []))
+                                          "qualified", contact, []))
 
 
 def test_passwords_are_stored_hashed():

@@ -98,15 +98,18 @@ def test_a_model_that_breaks_a_test_story_does_not_replace_the_last_good_one(mod
     import shutil
 
     copy = tmp_path / "project"
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in tracked.split():
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, copy / name)
+    # The project as it is in the working tree: what git tracks or would track, without ignored output.
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    for name in listed.splitlines():
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
     shutil.copytree(ROOT / "models", copy / "models")
     shutil.copytree(ROOT / "build", copy / "build")
     if (ROOT / ".rasa").exists():
         shutil.copytree(ROOT / ".rasa", copy / ".rasa")  # Rasa's cache: only the dialogue model retrains
-    rules = copy / "data" / "rules" / "rules.yml"
+    rules = copy / "data" / "rules" / "interruptions.yml"
     rules.write_text(rules.read_text().replace("  - intent: ask_is_bot\n  - action: utter_is_bot\n",
                                                "  - intent: ask_is_bot\n  - action: utter_goodbye\n"))
     before = hashlib.sha256((copy / "models" / "current.tar.gz").read_bytes()).hexdigest()

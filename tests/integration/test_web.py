@@ -1,6 +1,5 @@
-"""The brief API, served by the real web app process on loopback."""
+"""The brief API, served by the real web app on loopback."""
 import datetime as dt
-from pathlib import Path
 from urllib.parse import quote
 
 from bot.conversation import brief
@@ -9,15 +8,11 @@ from bot.store import briefs as store
 from tests.helpers import SALES_TOKEN as TOKEN
 from tests.helpers import http
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-
 
 def save_brief(sender_id, struggle, reason="qualified"):
     answers = {"struggle": struggle, "trigger": "our CFO quit", "timeline": "by friday"}
     return store.save_handoff(brief.build(sender_id, answers, assess(answers, dt.date(2026, 11, 26)), reason,
-                                            None, []))
+                                          None, []))
 
 
 def test_the_api_needs_the_sales_token(web_app):

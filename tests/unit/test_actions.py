@@ -98,3 +98,14 @@ def test_product_questions_are_answered_from_the_product_file(intent):
     messages, events = run(actions.ActionAnswerProductQuestion(), tracker("?", intent=intent))
     assert [message["text"] for message in messages] == [product.answer(intent)]
     assert events == []
+
+
+def test_the_action_server_registers_exactly_the_domains_custom_actions():
+    from rasa_sdk.executor import ActionExecutor
+
+    from tests.actions_harness import DOMAIN
+
+    executor = ActionExecutor()
+    executor.register_package("actions")  # what `bot run` makes rasa-sdk do at start-up
+    custom = {name for name in DOMAIN["actions"] if name.startswith(("action_", "validate_"))}
+    assert set(executor.actions) == custom

@@ -1,0 +1,38 @@
+"""The web app's pages: Jinja2 templates in bot/web/templates/, autoescaped, so visitor text is always text.
+
+Every `{{ value }}` is escaped, in element content and in attributes alike; a template that needs markup in a
+value builds it with a macro (templates/macros.html), never from a string. Nothing here marks text as safe.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.sales.inbox import STAGES, STATUSES
+
+
+def words(name: str) -> str:
+    """A stored name such as `active_looking` or `handed_off`, as words."""
+    return name.replace("_", " ")
+
+
+def query(filters: dict) -> str:
+    """The filters that are set, as a URL query string (escaped by the template like any value)."""
+    return urlencode({name: value for name, value in filters.items() if value})
+
+
+ENVIRONMENT = Environment(
+    loader=PackageLoader("bot.web", "templates"),
+    autoescape=True,  # every template is HTML or SVG
+    undefined=StrictUndefined,  # a misspelt or missing value fails loudly instead of vanishing from the page
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENVIRONMENT.filters.update(words=words, query=query)
+ENVIRONMENT.globals.update(statuses=STATUSES, stages=STAGES)
+
+
+def page(name: str, **context) -> str:
+    """The template `name` (e.g. "brief.html") rendered with `context`."""
+    return ENVIRONMENT.get_template(name).render(**context)
