@@ -12,7 +12,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
 
-test: model lint ## lint, then every layer: unit, integration (databases, web app, Rasa data), end to end (CI)
+test: lint model ## lint, then every layer: unit, integration (databases, web app, Rasa data), end to end (CI)
 	scripts/ensure-postgres
 	scripts/ensure-chromium
 	$(BIN)/python -m pytest -v tests

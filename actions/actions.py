@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.conversation import brief, contact, interview, product, qualify
-from bot.conversation.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
+from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT
 from bot.store import briefs
 
 logger = logging.getLogger(__name__)
@@ -38,13 +38,14 @@ class ActionReadOpening(Action):
         return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
 
 
-class AnswerValidation(FormValidationAction):
+class FreeTextFormValidation(FormValidationAction):
     """A form of free-text answers, keyed on the question just asked (`requested_slot`).
 
     Extraction: a message NLU read as a question (say "a bit more clarity" as ask_pricing) is taken as
     the answer to the question asked when it reads like an answer; otherwise the interruption's rule
     answers it and the form asks again. Validation: every answer given this turn goes through
-    `validate_answer`.
+    `validate_answer`. These two overrides replace rasa-sdk's per-slot `extract_<slot>` and
+    `validate_<slot>` methods: a form's special cases belong in its `validate_answer`.
     """
 
     answer_slots: Tuple[str, ...] = ()  # questions a misread message may answer
@@ -83,15 +84,15 @@ class AnswerValidation(FormValidationAction):
         return await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
 
 
-class ValidateInterviewForm(AnswerValidation):
+class ValidateInterviewForm(FreeTextFormValidation):
     answer_slots = INTERVIEW_SLOTS
 
     def name(self) -> Text:
         return "validate_interview_form"
 
 
-class ValidateContactForm(AnswerValidation):
-    answer_slots = ("name", "email", "company")
+class ValidateContactForm(FreeTextFormValidation):
+    answer_slots = CONTACT_SLOTS
 
     def name(self) -> Text:
         return "validate_contact_form"

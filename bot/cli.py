@@ -1,5 +1,4 @@
-"""The `bot` command: build the NLP pipeline, train when data changed, run every service, read briefs,
-manage salespeople, and the trainers' tools. This module only parses arguments (see commands.py)."""
+"""The `bot` command's arguments; what each sub-command does is in bot/commands.py."""
 from __future__ import annotations
 
 import argparse
@@ -18,7 +17,9 @@ def _date(text: str) -> dt.date:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="bot", description=__doc__)
+    root = argparse.ArgumentParser(prog="bot", description="The demand-side sales assistant: build the NLP "
+                                   "pipeline, train when the data changed, run every service, read briefs, manage "
+                                   "salespeople, and the trainers' tools.")
     sub = root.add_subparsers(dest="command", required=True)
 
     sub.add_parser("build-nlp", help="build the spaCy pipeline into build/spacy_pipeline").set_defaults(

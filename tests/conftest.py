@@ -1,40 +1,9 @@
 """Shared fixtures: real databases (SQLite files, and the PostgreSQL server on 127.0.0.1:5432)."""
 from __future__ import annotations
 
-import os
-import uuid
-
-import psycopg2
 import pytest
 
-POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-
-
-def postgres_url(database: str) -> str:
-    params = dict(part.split("=", 1) for part in POSTGRES_ADMIN_DSN.split())
-    return f"postgresql://{params['user']}@{params['host']}:{params['port']}/{database}"
-
-
-def _admin(statements) -> None:
-    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    connection.close()
-
-
-def create_postgres_database(prefix: str = "bot_test") -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    _admin([f'CREATE DATABASE "{name}"'])
-    return name
-
-
-def drop_postgres_databases(names) -> None:
-    from bot.store import engine
-
-    engine._engine.cache_clear()  # forget engines bound to the databases being dropped
-    _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
+from tests.helpers import create_postgres_database, drop_postgres_databases, postgres_url
 
 
 @pytest.fixture

@@ -1,15 +1,19 @@
-"""Helpers shared by the test layers: loopback servers and HTTP, stand-ins for Slack, seeded data."""
+"""Helpers shared by the test layers: loopback servers and HTTP, a stand-in for Slack, seeded briefs and
+tracker events, and PostgreSQL databases of their own."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
 import threading
 import urllib.error
 import urllib.request
+import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Optional, Tuple
 
+import psycopg2
 from sqlalchemy import create_engine, text
 
 from bot.conversation import brief
@@ -90,3 +94,34 @@ def seed_tracker(url, events):
             connection.execute(text("INSERT INTO events (sender_id, type_name, data) VALUES (:s, :k, :d)"),
                                {"s": sender, "k": kind, "d": json.dumps(data)})
     engine.dispose()
+
+
+# PostgreSQL on 127.0.0.1:5432 (trust auth): each test that needs it gets databases of its own.
+POSTGRES_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+
+
+def postgres_url(database: str) -> str:
+    params = dict(part.split("=", 1) for part in POSTGRES_ADMIN_DSN.split())
+    return f"postgresql://{params['user']}@{params['host']}:{params['port']}/{database}"
+
+
+def _admin(statements) -> None:
+    connection = psycopg2.connect(POSTGRES_ADMIN_DSN)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    connection.close()
+
+
+def create_postgres_database(prefix: str = "bot_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _admin([f'CREATE DATABASE "{name}"'])
+    return name
+
+
+def drop_postgres_databases(names) -> None:
+    from bot.store import engine
+
+    engine._engine.cache_clear()  # forget engines bound to the databases being dropped
+    _admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Dict, Optional
 
 from bot.conversation import nlp
-from bot.conversation.slots import INTERVIEW_SLOTS, SKIPPED_SLOT
+from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT
 
 # Intents that a short answer is sometimes mistaken for ("a bit more clarity" -> ask_pricing,
 # "we are evaluating a couple of vendors" -> stop). Asking for a person and support problems are
@@ -91,4 +91,4 @@ def contact(slots: Dict[str, object]) -> Optional[Dict[str, Optional[str]]]:
     if slots.get("contact_consent") is not True:
         return None
     skipped = set(slots.get(SKIPPED_SLOT) or [])
-    return {name: (None if name in skipped else slots.get(name)) for name in ("name", "email", "company")}
+    return {name: (None if name in skipped else slots.get(name)) for name in CONTACT_SLOTS}

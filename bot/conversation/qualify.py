@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 
 from bot.conversation import nlp
 
+STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")  # the buying timeline, in order
 ACTIVE_STAGES = ("active_looking", "deciding")
 NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months"
 

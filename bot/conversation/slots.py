@@ -10,4 +10,5 @@ INTERVIEW_SLOTS = (
     "anxieties",
     "cost_of_inaction",
 )
+CONTACT_SLOTS = ("name", "email", "company")  # asked only after the visitor agreed to be contacted
 SKIPPED_SLOT = "skipped_slots"  # interview slots the visitor answered with "don't know"/"skip"

@@ -1,17 +1,16 @@
 """The salespeople's side of a brief: finding it, claiming it, moving it along, and who did what."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import List, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.briefs import list_briefs
 from bot.store.engine import engine
-from bot.store.models import Brief, BriefEvent, Delivery, Lead
+from bot.store.models import Brief, BriefEvent, Delivery
 
 STATUSES = ("new", "claimed", "contacted", "won", "lost", "nurture")
-STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")
 MAX_NOTE = 5000
 
 
@@ -85,12 +84,6 @@ def history(brief_id: int, url: Optional[str] = None) -> List[dict]:
     with Session(engine(url), future=True) as session:
         query = select(BriefEvent).where(BriefEvent.brief_id == brief_id).order_by(BriefEvent.at, BriefEvent.id)
         return [event.to_json() for event in session.execute(query).scalars()]
-
-
-def lead_counts(url: Optional[str] = None) -> Dict[str, int]:
-    with Session(engine(url), future=True) as session:
-        rows = session.execute(select(Lead.status, func.count()).group_by(Lead.status)).all()
-        return {status: count for status, count in rows}
 
 
 def failing_deliveries(min_attempts: int = 3, url: Optional[str] = None) -> List[dict]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import config
+from bot.trainer.model import TEST_STORIES
 
 REPORTS = config.ROOT / "reports"
 THRESHOLDS = config.ROOT / "tests" / "nlu" / "thresholds.json"
@@ -60,7 +61,7 @@ def run(model: Path, folds: int = 3) -> dict:
         if cross.returncode:
             raise RuntimeError(cross.stderr[-2000:])
         cross_report = json.loads((work_dir / "cross" / "intent_report.json").read_text())
-        stories = _rasa("test", "core", "--stories", "tests/test_stories.yml", "--model", str(model),
+        stories = _rasa("test", "core", "--stories", str(TEST_STORIES), "--model", str(model),
                         "--out", str(work_dir / "stories"))
         if stories.returncode:
             raise RuntimeError(stories.stderr[-2000:])

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import hmac
-import re
 
 from aiohttp import web
 
 from bot.store import briefs
-from bot.web.common import Handler, error, in_thread
+from bot.web.common import BRIEF_ID, Handler, error, in_thread
+
+SALES_API_TOKEN = web.AppKey("sales_api_token", str)
 
 
 @web.middleware
@@ -15,7 +16,7 @@ async def require_sales_token(request: web.Request, handler: Handler) -> web.Str
     if not request.path.startswith("/api/"):
         return await handler(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    expected = request.app["sales_api_token"]
+    expected = request.app[SALES_API_TOKEN]
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
         return error(401, "Missing or wrong token: send 'Authorization: Bearer <SALES_API_TOKEN>'.",
                      **{"WWW-Authenticate": 'Bearer realm="briefs"'})
@@ -38,7 +39,7 @@ async def list_briefs(request: web.Request) -> web.Response:
 
 async def show_brief(request: web.Request) -> web.Response:
     raw_id = request.match_info["brief_id"]
-    if not re.fullmatch(r"[0-9]{1,18}", raw_id):
+    if not BRIEF_ID.fullmatch(raw_id):
         return error(400, f"Brief id must be a positive integer, not {raw_id!r}.")
     brief = await in_thread(briefs.get_brief, int(raw_id))
     if brief is None:

@@ -51,7 +51,8 @@ async def _notification_worker(app: web.Application):
 
 def create_app(sales_api_token: str = "") -> web.Application:
     app = web.Application(middlewares=[security_headers, api.require_sales_token, auth.require_salesperson])
-    app["sales_api_token"] = sales_api_token or config.sales_api_token()
+    app[api.SALES_API_TOKEN] = sales_api_token or config.sales_api_token()
+    app[auth.SIGN_IN_THROTTLE] = auth.SignInThrottle()
     app.cleanup_ctx.append(rasa_client.session)
     app.cleanup_ctx.append(_notification_worker)
     app.router.add_get("/healthz", health)

@@ -38,6 +38,9 @@ class SignInThrottle:
         self._recent(email).append(time.monotonic())
 
 
+SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
+
+
 def _cookie_options() -> dict:
     return {"httponly": True, "samesite": "Lax", "secure": config.cookie_secure(), "path": "/"}
 
@@ -79,7 +82,7 @@ async def login(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(), expected.encode()):
         return error(403, "The sign-in form's CSRF token is missing or wrong; reload the page and try again.")
     email = str(form.get("email", "")).strip().lower()
-    throttle = request.app["sign_in_throttle"]
+    throttle = request.app[SIGN_IN_THROTTLE]
     if throttle.blocked(email):
         return error(429, "Too many wrong passwords for this email; try again in 15 minutes.")
     token = await in_thread(accounts.sign_in, email, str(form.get("password", "")))
@@ -105,7 +108,6 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app["sign_in_throttle"] = SignInThrottle()
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)

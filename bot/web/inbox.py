@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from aiohttp import web
 
+from bot.conversation.qualify import STAGES
 from bot.conversation.transcript import visible_messages
 from bot.sales import dashboard, inbox
 from bot.store import briefs
 from bot.web import rasa_client, render
-from bot.web.common import error, in_thread
+from bot.web.common import BRIEF_ID, error, in_thread
 
 CSV_COLUMNS = ("id", "created_at", "status", "claimed_by", "handoff_reason", "qualified", "buying_stage",
                "struggle", "situation", "current_solution", "desired_progress", "trigger", "timeline",
@@ -22,7 +22,7 @@ def _filters(request: web.Request) -> dict:
     filters = {name: request.query.get(name, "").strip() for name in ("status", "stage", "q")}
     if filters["status"] and filters["status"] not in inbox.STATUSES:
         raise web.HTTPBadRequest(reason=f"Unknown status {filters['status']!r}.")
-    if filters["stage"] and filters["stage"] not in inbox.STAGES:
+    if filters["stage"] and filters["stage"] not in STAGES:
         raise web.HTTPBadRequest(reason=f"Unknown stage {filters['stage']!r}.")
     return filters
 
@@ -39,7 +39,7 @@ async def brief_list(request: web.Request) -> web.Response:
 
 async def _brief_or_404(request: web.Request) -> dict:
     raw_id = request.match_info["brief_id"]
-    brief = await in_thread(briefs.get_brief, int(raw_id)) if re.fullmatch(r"[0-9]{1,18}", raw_id) else None
+    brief = await in_thread(briefs.get_brief, int(raw_id)) if BRIEF_ID.fullmatch(raw_id) else None
     if brief is None:
         raise web.HTTPNotFound(reason=f"No brief with id {raw_id!r}.")
     return brief

@@ -10,12 +10,14 @@ from aiohttp import web
 
 from bot import config
 
+HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
+
 
 async def session(app: web.Application):
     """One HTTP client for the app's lifetime (an aiohttp cleanup context)."""
-    app["http"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    app[HTTP_CLIENT] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     yield
-    await app["http"].close()
+    await app[HTTP_CLIENT].close()
 
 
 async def tracker(request: web.Request, sender_id: str) -> dict:
@@ -34,7 +36,7 @@ async def _call(request: web.Request, method: str, sender_id: str, path: str, pa
     # Sender ids are chosen by visitors: quoted, one cannot reach another conversation or endpoint.
     url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/{path}"
     try:
-        async with request.app["http"].request(method, url, params={"token": config.rasa_token(), **params},
+        async with request.app[HTTP_CLIENT].request(method, url, params={"token": config.rasa_token(), **params},
                                                json=events) as response:
             if response.status != 200:
                 raise _bad_gateway(f"The conversation service answered {response.status}.")

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.sales.inbox import STAGES, STATUSES
+from bot.conversation.qualify import STAGES
+from bot.sales.inbox import STATUSES
 
 
 def words(name: str) -> str:

@@ -1,8 +1,8 @@
 """Fixtures of the end-to-end layer: the whole product started by `bot run` on free loopback ports."""
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_databases, postgres_url
 from tests.e2e.stack import Stack
+from tests.helpers import create_postgres_database, drop_postgres_databases, postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

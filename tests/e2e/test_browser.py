@@ -211,7 +211,9 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     say(page, "thanks")
     expect(bot_lines(page).last).to_have_text("Assistant: You're welcome!")
     assert len(stack.briefs(session_id)) == 1  # handing back did not replay the handoff
-    assert [e["kind"] for e in __import__("bot.sales.inbox", fromlist=["history"]).history(
-        brief["id"], url=stack.database_url)] == ["claimed", "message", "handed_back"]
+    from bot.sales import inbox
+
+    assert [e["kind"] for e in inbox.history(brief["id"], url=stack.database_url)] == [
+        "claimed", "message", "handed_back"]
     visitor.close()
     sales.close()

@@ -81,6 +81,47 @@ def test_an_unclear_reply_to_the_consent_question_asks_it_again():
     assert slot_events(events)["contact_consent"] is None
 
 
+def test_two_answers_in_one_turn_are_both_kept_and_both_skips_remembered():
+    state = tracker("no idea, no idea", intent="dont_know", slots={"requested_slot": "trigger"},
+                    active_loop="interview_form")
+    state.events += [{"event": "slot", "name": "trigger", "value": "no idea"},
+                     {"event": "slot", "name": "timeline", "value": "no idea"}]
+    state.slots.update(trigger="no idea", timeline="no idea")
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert slot_events(events)["skipped_slots"] == ["trigger", "timeline"]
+    assert slot_events(events)["trigger"] == slot_events(events)["timeline"] == "no idea"
+
+
+def test_answering_a_skipped_question_later_unskips_it():
+    state = tracker("by March", slots={"requested_slot": "timeline", "timeline": "by March",
+                                       "skipped_slots": ["trigger", "timeline"]}, active_loop="interview_form")
+    state.events.append({"event": "slot", "name": "timeline", "value": "by March"})
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert slot_events(events) == {"timeline": "by March", "skipped_slots": ["trigger"]}
+
+
+def test_a_name_misread_as_a_question_is_taken_as_the_name():
+    state = tracker("Dr. Anke Weiss", intent="ask_demo", confidence=0.5,
+                    slots={"requested_slot": "name", "contact_consent": True}, active_loop="contact_form")
+    _, events = run(actions.ValidateContactForm(), state)
+    assert slot_events(events)["name"] == "Dr. Anke Weiss"
+
+
+def test_after_declining_nothing_else_said_that_turn_is_kept_as_contact_details():
+    state = contact_state("no, I'm Tom from Northwind", "deny", "contact_consent", False, {"name": "Tom"})
+    state.events.append({"event": "slot", "name": "name", "value": "Tom"})
+    _, events = run(actions.ValidateContactForm(), state)
+    assert slot_events(events) == {"contact_consent": False, "requested_slot": None}
+
+
+def test_an_email_the_visitor_does_not_know_moves_on_without_a_complaint():
+    _, events = run(actions.ValidateContactForm(),
+                    contact_state("not sure, skip it", "dont_know", "email", "not sure, skip it",
+                                  {"contact_consent": True}))
+    assert slot_events(events)["email_rejected"] is False
+    assert "email" in slot_events(events)["skipped_slots"]
+
+
 def test_assess_sets_stage_and_qualification():
     _, events = run(actions.ActionAssess(), tracker(slots=QUALIFIED))
     assert slot_events(events) == {"buying_stage": "active_looking", "qualified": True, "interview_done": True}
@@ -92,8 +133,6 @@ def test_a_question_the_company_did_not_answer_gets_the_fallback():
 
 
 @pytest.mark.parametrize("intent", sorted(product.facts()["answers"]))
-
-
 def test_product_questions_are_answered_from_the_product_file(intent):
     messages, events = run(actions.ActionAnswerProductQuestion(), tracker("?", intent=intent))
     assert [message["text"] for message in messages] == [product.answer(intent)]

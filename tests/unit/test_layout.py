@@ -15,7 +15,8 @@ MAY_IMPORT = {
     "bot.trainer": {"bot.store", "bot.conversation"},
     "actions": {"bot.conversation", "bot.store"},
 }
-PURE_FORBIDS = ("sqlalchemy", "aiohttp", "rasa", "rasa_sdk", "urllib.request", "smtplib")
+PURE_FORBIDS = ("sqlalchemy", "psycopg2", "sqlite3", "aiohttp", "rasa", "rasa_sdk", "socket", "subprocess",
+                "http", "urllib.request", "smtplib")
 
 
 def imports(path: Path):
