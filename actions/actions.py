@@ -7,12 +7,21 @@ from abc import abstractmethod
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.conversation import brief, contact, interview, product, qualify
-from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT
+from bot.conversation.slots import (
+    CONTACT_SLOTS,
+    EMAIL_OFFERED_SLOT,
+    INTERVIEW_SLOTS,
+    INTRODUCTION_SLOT,
+    NEEDS_EMAIL_SLOT,
+    PERSON_REQUESTED_SLOT,
+    SKIPPED_SLOT,
+    TARGET_DATE_SLOT,
+)
 from bot.store import briefs
 
 logger = logging.getLogger(__name__)
@@ -38,17 +47,46 @@ class ActionReadOpening(Action):
         return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
 
 
+def _times_asked(tracker: Tracker, slot: str) -> int:
+    """How many times in a row the bot has asked for `slot` (answering an interruption in between does
+    not break the row; asking another question does)."""
+    count = 0
+    for event in reversed(tracker.events):
+        asked = (event.get("metadata") or {}).get("utter_action") if event.get("event") == "bot" else None
+        if asked == f"utter_ask_{slot}":
+            count += 1
+        elif asked and asked.startswith("utter_ask_"):
+            break
+    return count
+
+
+def _reading(tracker: Tracker, slot: str) -> str:
+    """How the latest message reads while `slot`'s question is open (interview.read_reply)."""
+    intent = tracker.latest_message.get("intent") or {}
+    return interview.read_reply(slot, tracker.latest_message.get("text") or "", intent.get("name") or "",
+                                intent.get("confidence") or 0.0, _times_asked(tracker, slot),
+                                product.facts()["product"])
+
+
+def _reply_to_question(dispatcher: CollectingDispatcher, intent: str) -> None:
+    """Answers the question a message asked besides answering the bot's."""
+    if intent in ("ask_is_bot", "ask_why"):
+        dispatcher.utter_message(response={"ask_is_bot": "utter_is_bot", "ask_why": "utter_explain_why"}[intent])
+    elif product.answer(intent) is not None:
+        dispatcher.utter_message(text=product.answer(intent))
+
+
 class FreeTextFormValidation(FormValidationAction):
     """A form of free-text answers, keyed on the question just asked (`requested_slot`).
 
-    Extraction: a message NLU read as a question (say "a bit more clarity" as ask_pricing) is taken as
-    the answer to the question asked when it reads like an answer; otherwise the interruption's rule
-    answers it and the form asks again. Validation: every answer given this turn goes through
-    `validate_answer`. These two overrides replace rasa-sdk's per-slot `extract_<slot>` and
-    `validate_<slot>` methods: a form's special cases belong in its `validate_answer`.
+    Extraction follows the robustness contract (interview.read_reply): the open question's answer wins
+    unless the message is clearly something else, and after one re-ask the next message is the answer,
+    so no question loops. Validation: every answer given this turn goes through `validate_answer`.
+    These two overrides replace rasa-sdk's per-slot `extract_<slot>` and `validate_<slot>` methods: a
+    form's special cases belong in its `validate_answer`.
     """
 
-    answer_slots: Tuple[str, ...] = ()  # questions a misread message may answer
+    answer_slots: Tuple[str, ...] = ()  # the questions this form asks
 
     @abstractmethod
     def name(self) -> Text:  # abstract, so the action server does not register this base class
@@ -56,7 +94,10 @@ class FreeTextFormValidation(FormValidationAction):
 
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
         """The slots to set when the visitor answered `slot`'s question with `value`."""
-        return interview.record_answer(slot, value, _intent(tracker), tracker.get_slot(SKIPPED_SLOT))
+        skipping = _intent(tracker) == "dont_know" or (
+            slot == tracker.get_slot("requested_slot") and _reading(tracker, slot) == interview.SKIP_AND_REPLY)
+        return interview.record_answer(slot, value, "dont_know" if skipping else _intent(tracker),
+                                       tracker.get_slot(SKIPPED_SLOT))
 
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
@@ -64,10 +105,26 @@ class FreeTextFormValidation(FormValidationAction):
         if asked not in self.answer_slots or asked not in await self._required(dispatcher, tracker, domain):
             return []
         text = tracker.latest_message.get("text") or ""
-        intent = tracker.latest_message.get("intent") or {}
-        if interview.reads_as_answer(text, intent.get("name") or "", intent.get("confidence") or 0.0):
-            return [SlotSet(asked, text)]
-        return []
+        intent = _intent(tracker)
+        reading = _reading(tracker, asked)
+        if reading == interview.NOT_AN_ANSWER:
+            return []
+        if reading == interview.NOTED:  # kept for the salesperson; the form asks its question again
+            if intent in interview.QUESTION_INTENTS and interview.asks_question(text):
+                _reply_to_question(dispatcher, intent)
+            elif intent == "out_of_scope":
+                dispatcher.utter_message(response="utter_out_of_scope")
+            else:
+                dispatcher.utter_message(response="utter_introduction_noted")
+            # Rasa's own from_text mapping may have taken it as the answer: undo that.
+            return [SlotSet(INTRODUCTION_SLOT, text), SlotSet(asked, None)]
+        if reading in (interview.ANSWER_AND_REPLY, interview.SKIP_AND_REPLY):
+            _reply_to_question(dispatcher, intent)
+        return [SlotSet(asked, self.answer_value(asked, text, tracker))]
+
+    def answer_value(self, slot: str, text: str, tracker: Tracker) -> Any:
+        """What a message that answers `slot`'s question fills it with: the text, as typed."""
+        return text
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
@@ -78,6 +135,8 @@ class FreeTextFormValidation(FormValidationAction):
                 changes = self.validate_answer(slot, value, tracker)
                 validated.update(changes)
                 tracker.slots.update(changes)  # the next answer sees this one (e.g. the skipped list)
+            elif slot == INTRODUCTION_SLOT:
+                validated[slot] = value
         return [SlotSet(slot, value) for slot, value in validated.items()]
 
     async def _required(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
@@ -85,14 +144,47 @@ class FreeTextFormValidation(FormValidationAction):
 
 
 class ValidateInterviewForm(FreeTextFormValidation):
-    answer_slots = INTERVIEW_SLOTS
+    answer_slots = (*INTERVIEW_SLOTS, TARGET_DATE_SLOT)
 
     def name(self) -> Text:
         return "validate_interview_form"
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        # Unsure is not nurture: one more question when the push is strong but no deadline was read.
+        slots = tracker.current_slot_values()
+        answered = all(slots.get(slot) is not None for slot in INTERVIEW_SLOTS)
+        if slots.get(TARGET_DATE_SLOT) is not None or (
+                answered and qualify.worth_asking_for_a_date(interview.answers(slots))):
+            return domain_slots
+        return [slot for slot in domain_slots if slot != TARGET_DATE_SLOT]
+
+
+class ValidateHandoffForm(FreeTextFormValidation):
+    """The one question before a handoff the visitor asked for: an email, or anything else to skip it."""
+
+    answer_slots = ("email",)
+
+    def name(self) -> Text:
+        return "validate_handoff_form"
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != "email":  # the request for a person itself is no email
+            return []
+        return [SlotSet("email", tracker.latest_message.get("text") or "")]  # whatever it is, the form ends
+
+    def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        address = contact.normalise_email(str(value))
+        if address is None:
+            return {**interview.record_answer(slot, value, "dont_know", tracker.get_slot(SKIPPED_SLOT)),
+                    "email_rejected": False}
+        # Giving an email to be reached by the person they asked for is agreeing to be contacted.
+        return {"email": address, "email_rejected": False, "contact_consent": True}
+
 
 class ValidateContactForm(FreeTextFormValidation):
-    answer_slots = CONTACT_SLOTS
+    answer_slots = ("contact_consent", *CONTACT_SLOTS)
 
     def name(self) -> Text:
         return "validate_contact_form"
@@ -104,13 +196,26 @@ class ValidateContactForm(FreeTextFormValidation):
             return ["contact_consent"]
         return domain_slots
 
+    def answer_value(self, slot: str, text: str, tracker: Tracker) -> Any:
+        if slot == "contact_consent":  # yes, no, or None (unclear: asked again)
+            return interview.consent_from(text, _intent(tracker))
+        return text
+
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        asked_twice = _times_asked(tracker, slot) >= 2
         if slot == "contact_consent":
-            return {"contact_consent": value if isinstance(value, bool) else interview.consent_from(_intent(tracker))}
+            consent = interview.consent_from(tracker.latest_message.get("text") or "", _intent(tracker))
+            if consent is None and isinstance(value, bool):
+                consent = value
+            # Unclear twice: no contact details without a yes, and no third time asking.
+            return {"contact_consent": False if consent is None and asked_twice else consent}
         if slot == "email" and _intent(tracker) == "dont_know":
             return {**super().validate_answer(slot, value, tracker), "email_rejected": False}
         if slot == "email":
             address = contact.normalise_email(str(value))
+            if address is None and asked_twice:  # go on without it rather than ask a third time
+                skipped = interview.record_answer(slot, value, "dont_know", tracker.get_slot(SKIPPED_SLOT))
+                return {**skipped, "email_rejected": False}
             return {"email": address, "email_rejected": address is None}
         return super().validate_answer(slot, value, tracker)
 
@@ -151,11 +256,18 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
-        reason = "visitor_requested_human" if _intent(tracker) == "request_human" else "qualified"
-        fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
-                             interview.contact(slots), tracker.events)
+        asked_for_a_person = _intent(tracker) == "request_human" or bool(slots.get(PERSON_REQUESTED_SLOT))
+        reason = "visitor_requested_human" if asked_for_a_person else "qualified"
+        reachable = interview.email(slots) is not None
         # Closing any form (even when none is open) keeps the rules' view of a handoff the same everywhere.
         closed = [SlotSet("requested_slot", None), ActiveLoop(None)]
+        if asked_for_a_person and not reachable and not slots.get(EMAIL_OFFERED_SLOT):
+            # One skippable question first, so the person can reach them if they leave the page.
+            return closed + [SlotSet(PERSON_REQUESTED_SLOT, True), SlotSet(EMAIL_OFFERED_SLOT, True),
+                             SlotSet(NEEDS_EMAIL_SLOT, True)]
+        fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
+                             interview.contact(slots), tracker.events)
+        closed.append(SlotSet(NEEDS_EMAIL_SLOT, False))
         for attempt in range(1, self.SAVE_ATTEMPTS + 1):
             try:
                 brief_id = await asyncio.to_thread(briefs.save_handoff, fields)
@@ -167,8 +279,29 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text=product.message("handoff_failed"))
             return closed
         logger.info("Stored brief %s for %r (%s)", brief_id, tracker.sender_id, reason)
-        dispatcher.utter_message(text=product.message("handoff"))
+        # Promise a reply by email only to visitors who gave one.
+        dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"))
         return closed + [ConversationPaused()]
+
+
+class ActionCustomerOrProspect(Action):
+    """A message NLU read as a support problem: support for real customers (they say so, or talk about our
+    product's account, login, billing or seats); anyone else is a prospect telling their struggle."""
+
+    def name(self) -> Text:
+        return "action_customer_or_prospect"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if interview.says_existing_customer(text, product.facts()["product"]):
+            dispatcher.utter_message(text=product.answer("existing_customer"))
+            return []
+        if tracker.get_slot("interview_done"):
+            dispatcher.utter_message(response="utter_after_interview")
+            return []
+        filled = interview.read_opening(text)
+        return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None] + [
+            FollowupAction("interview_form")]
 
 
 class ActionAnswerProductQuestion(Action):

@@ -1,17 +1,23 @@
 """The interview's slots and how visitor answers map onto them (see shared/design/conversation.md)."""
 from __future__ import annotations
 
+import re
 from typing import Dict, Optional
 
 from bot.conversation import nlp
-from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT
+from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT, TARGET_DATE_SLOT
 
-# Intents that a short answer is sometimes mistaken for ("a bit more clarity" -> ask_pricing,
-# "we are evaluating a couple of vendors" -> stop). Asking for a person and support problems are
-# always honoured, never reread as answers.
-REREADABLE_INTENTS = frozenset({
+# How a message is read while a question is open ("Robustness" in shared/design/conversation.md): the open
+# question's answer wins unless the message is clearly something else.
+ANSWER = "answer"  # store it as the answer
+ANSWER_AND_REPLY = "answer and reply"  # store it, and answer the question it also asks
+NOT_AN_ANSWER = "not an answer"  # a person, leaving, a support problem or a question: its own rule replies
+NOTED = "noted"  # a greeting, an introduction or a question where the struggle was asked: kept, not the answer
+SKIP_AND_REPLY = "skip and reply"  # a second question in a row: answer it, and skip the bot's question
+
+QUESTION_INTENTS = frozenset({
     "ask_pricing", "ask_free_trial", "ask_integrations", "ask_security", "ask_onboarding",
-    "ask_support", "ask_demo", "ask_why", "ask_is_bot", "out_of_scope", "stop",
+    "ask_support", "ask_demo", "ask_why", "ask_is_bot",
 })
 QUESTION_OPENERS = frozenset({
     "how", "what", "what's", "whats", "which", "when", "where", "why", "who", "do", "does", "did",
@@ -19,29 +25,103 @@ QUESTION_OPENERS = frozenset({
     "pricing", "price", "cost", "demo", "trial",
 })
 SURE_CONFIDENCE = 0.8
+NAME_SLOTS = ("name", "company")  # whatever the visitor typed: "Human Partners", "Stop & Shop Deli"
+NAME_CONNECTORS = frozenset({"&", "and", "of", "the", "de", "da", "del", "van", "von", "der", "den", "la", "le", "-"})
+LONE_WORD_REQUESTS = frozenset({"stop", "human", "person", "agent", "quit", "bye", "goodbye", "help"})
+CUSTOMER_SIGNS = re.compile(
+    r"\b(?:(?:already|existing|current|paying) (?:a |an )?(?:customer|client|user|subscriber)s?"
+    r"|(?:we|i)(?:'re|'m| are| am) (?:a |an )?(?:{product} )?(?:customer|client|user|subscriber)s?"
+    r"|(?:our|my) (?:{product} )?(?:account|login|log-in|password|subscription|seats?|licen[cs]es?)"
+    r"|(?:log|sign) ?in|reset (?:my|our) password|(?:add|remove) (?:a )?seats?"
+    r"|{product} (?:account|login|billing|invoice|subscription|seats?))\b",
+    re.IGNORECASE)
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))\b[^.!?…]*?"
+                      r"(?:[.!?…,]+\s*|$)", re.IGNORECASE)
+# "I'm the practice manager at…", "We're a 12-person studio", "This is Anna from…" (a name is capitalised).
+INTRODUCTION = re.compile(r"^(?i:i'?m|i am|we'?re|we are|this is|my name is|here is|i work|i run|i lead|i manage)"
+                          r"\s+(?:(?i:a|an|the|at|for|in) |[A-Z0-9])")
+PROBLEM_WORDS = re.compile(
+    r"\b(?:problem|issue|struggl|can'?t|cannot|hard|slow|late|manual|mess|keep|always|never|los[et]|losing|"
+    r"broken|fail|pain|waste|stuck|too (?:much|many|long)|takes? (?:days|hours|forever)|drown|chaos|errors?|"
+    r"mistakes?|behind|overwhelm|complain|need help|spreadsheet)", re.IGNORECASE)
+
+
+def asks_question(text: str) -> bool:
+    """A question mark, or a question's first word ("how much for 10 users")."""
+    words = text.strip().lower().split()
+    return "?" in text or (bool(words) and words[0].strip(",.!") in QUESTION_OPENERS)
+
+
+def states_something(text: str) -> bool:
+    """Whether a message that asks also says something: a sentence that is not a question."""
+    return any(part.strip(" .!…") and not asks_question(part) for part in SENTENCE_END.split(text.strip()))
+
+
+def describes_a_problem(text: str) -> bool:
+    """Whether a message tells something beyond a greeting, an introduction ("I'm the practice manager at a
+    law firm") or a question: only such a message is the visitor's struggle."""
+    for sentence in SENTENCE_END.split(text.strip()):
+        said = GREETING.sub("", sentence.strip(), count=1).strip()
+        if len(said.split()) < 2 or (asks_question(said) and not PROBLEM_WORDS.search(said)):
+            continue
+        if INTRODUCTION.match(said) and not PROBLEM_WORDS.search(said):
+            continue
+        return True
+    return False
+
+
+def looks_like_a_name(text: str) -> bool:
+    """A person's or a company's name as people type it: a few capitalised words, no question."""
+    words = text.strip().split()
+    if not 1 <= len(words) <= 6 or "?" in text:
+        return False
+    if len(words) == 1:
+        return words[0][:1].isupper() and words[0].lower().strip(".!") not in LONE_WORD_REQUESTS
+    return all(word[:1].isupper() or word.lower() in NAME_CONNECTORS for word in words)
+
+
+def says_existing_customer(text: str, product_name: str) -> bool:
+    """They say they are a customer, or talk about our product's account, login, billing or seats;
+    someone unhappy with their current tool is a prospect."""
+    return bool(re.search(CUSTOMER_SIGNS.pattern.replace("{product}", re.escape(product_name.lower())),
+                          text, re.IGNORECASE))
+
+
+def read_reply(slot: str, text: str, intent: str, confidence: float, times_asked: int,
+               product_name: str) -> str:
+    """ANSWER, ANSWER_AND_REPLY or NOT_AN_ANSWER for a message while `slot`'s question is open.
+
+    A request for a person or to stop is always honoured (a name that happens to be such a word is a
+    name), so is a real support problem; a question phrased as a question is answered before the bot
+    asks again, but only once in a row: after one re-ask the message is the answer, or, if it is only
+    another question, that question is answered and the bot's is skipped.
+    """
+    if not text.strip():
+        return NOT_AN_ANSWER
+    if (slot in NAME_SLOTS and looks_like_a_name(text)) or (slot == "contact_consent" and intent == "request_human"):
+        return ANSWER  # a name is a name; asked about contact, "speak to someone" is a yes
+    if intent == "request_human" or (intent == "stop" and (confidence >= SURE_CONFIDENCE or len(text.split()) <= 3)):
+        return NOT_AN_ANSWER
+    if intent == "existing_customer" and says_existing_customer(text, product_name):
+        return NOT_AN_ANSWER
+    if slot == "struggle" and times_asked < 2 and not describes_a_problem(text):
+        return NOTED
+    if intent in QUESTION_INTENTS and asks_question(text):
+        if states_something(text):
+            return ANSWER_AND_REPLY
+        return SKIP_AND_REPLY if times_asked >= 2 else NOT_AN_ANSWER
+    return ANSWER
 
 
 def answers(slots: Dict[str, object]) -> Dict[str, Optional[str]]:
     """Interview answers as typed, with skipped or unanswered questions as None."""
     skipped = set(slots.get(SKIPPED_SLOT) or [])
     result: Dict[str, Optional[str]] = {}
-    for name in INTERVIEW_SLOTS:
+    for name in (*INTERVIEW_SLOTS, TARGET_DATE_SLOT):
         value = slots.get(name)
         result[name] = None if name in skipped or not isinstance(value, str) or not value.strip() else value
     return result
-
-
-def reads_as_answer(text: str, intent: str, confidence: float) -> bool:
-    """Whether a message NLU took for a question is more likely the answer to the open question:
-    no question mark, no question opening, and a classifier that was not sure."""
-    words = text.strip().lower().split()
-    return (
-        intent in REREADABLE_INTENTS
-        and bool(words)
-        and "?" not in text
-        and words[0].strip(",.!") not in QUESTION_OPENERS
-        and confidence < SURE_CONFIDENCE
-    )
 
 
 def _sentences_with(text: str, keep) -> Optional[str]:
@@ -58,10 +138,11 @@ def _states_deadline(sentence: str) -> bool:
 def read_opening(text: str) -> Dict[str, str]:
     """Slots an opening message already answers, quoted from it, so they are not asked again.
 
-    The whole message is the struggle; sentences that name a why-now event or a deadline also
-    answer the trigger and the timeline.
+    A message that describes a problem is the struggle (a greeting, an introduction or a question alone
+    is kept as the introduction); sentences that name a why-now event or a deadline also answer the
+    trigger and the timeline.
     """
-    filled = {"struggle": text}
+    filled = {"struggle": text} if describes_a_problem(text) else {"introduction": text}
     trigger = _sentences_with(text, lambda sentence: "TRIGGER" in nlp.cues(sentence))
     timeline = _sentences_with(text, _states_deadline)
     if trigger:
@@ -81,9 +162,27 @@ def record_answer(slot: str, value: object, intent: Optional[str], skipped: Opti
     return {slot: value, SKIPPED_SLOT: skipped}
 
 
-def consent_from(intent: Optional[str]) -> Optional[bool]:
-    """Yes/no to being contacted; anything else means the question is asked again."""
+CONSENT_WORDS = re.compile(
+    r"\b(?P<yes>yes|yeah|yep|yup|sure|ok|okay|please do|absolutely|definitely|of course|go ahead|why not"
+    r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out)\b"
+    r"|\b(?P<no>no|nope|nah|not now|not yet|no thanks|rather not|not interested|don't|do not)\b",
+    re.IGNORECASE)
+
+
+def consent_from(text: str, intent: Optional[str]) -> Optional[bool]:
+    """Yes or no to being contacted, read generously: the last yes or no the visitor wrote wins ("no
+    thanks… actually, wait, yes"), asking to speak to someone is a yes; None when neither was said."""
+    if intent == "request_human":
+        return True
+    said = [match.lastgroup for match in CONSENT_WORDS.finditer(text or "")]
+    if said:
+        return said[-1] == "yes"
     return {"affirm": True, "deny": False}.get(intent or "")
+
+
+def email(slots: Dict[str, object]) -> Optional[str]:
+    """The visitor's email, if they gave a valid one and agreed to be contacted."""
+    return (contact(slots) or {}).get("email")
 
 
 def contact(slots: Dict[str, object]) -> Optional[Dict[str, Optional[str]]]:

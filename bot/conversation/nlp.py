@@ -7,9 +7,7 @@ buying stage and the strength of the forces are matched on lemmas with a PhraseM
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
@@ -249,48 +247,6 @@ def entities_by_label(texts: Iterable[Optional[str]]) -> Dict[str, List[str]]:
             if ent.text.lower() not in (seen.lower() for seen in found[ent.label]):
                 found[ent.label].append(ent.text)
     return found
-
-
-def _number(word: str) -> Optional[float]:
-    if re.fullmatch(r"\d+(\.\d+)?", word):
-        return float(word)
-    return float(NUMBER_WORDS[word]) if word in NUMBER_WORDS else None
-
-
-def date_horizon_months(entity: Entity, today: Optional[dt.date] = None) -> Optional[float]:
-    """Roughly how many months from today a date entity lies; None when it is in the past."""
-    today = today or dt.date.today()
-    words = entity.text.lower().replace(",", " ").split()
-    if entity.kind == "near":
-        return 0.5
-    if entity.kind == "far":
-        return 12.0
-    if entity.kind == "year_end":
-        return float(12 - today.month)
-    if entity.kind == "quarter":
-        quarter_end_month = int(re.sub(r"\D", "", entity.text)) * 3
-        return float((quarter_end_month - today.month) % 12)
-    if entity.kind == "month":
-        month = next(MONTHS.index(m) + 1 for word in words for m in MONTHS if word == m or word == m[:3]
-                     or word == "sept" and m == "september")
-        years = [int(word) for word in words if re.fullmatch(r"(19|20)\d\d", word)]
-        if years:
-            months = (years[0] - today.year) * 12 + month - today.month
-            return float(months) if months >= 0 else None
-        return float((month - today.month) % 12)
-    if entity.kind == "in_n":
-        numbers = [n for n in (_number(word) for word in words) if n is not None]
-        count = numbers[-1] if numbers else 1.0  # "in a couple of months": the last number word counts
-        unit = next((w for w in words if w in TIME_UNITS), "month")
-        per_month = {"day": 1 / 30, "week": 0.25, "month": 1.0, "year": 12.0}[unit.rstrip("s")]
-        return count * per_month
-    return None  # past dates
-
-
-def nearest_deadline_months(text: str, today: Optional[dt.date] = None) -> Optional[float]:
-    horizons = [date_horizon_months(ent, today) for ent in entities(text) if ent.label == "DATE"]
-    horizons = [h for h in horizons if h is not None]
-    return min(horizons) if horizons else None
 
 
 def sentences(text: str) -> List[str]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from bot.conversation import nlp
+from bot.conversation import deadlines, nlp
 
 STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")  # the buying timeline, in order
 ACTIVE_STAGES = ("active_looking", "deciding")
-NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months"
+NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months", counted in whole months
 
 
 @dataclass
@@ -53,17 +53,47 @@ def _stated(text: Optional[str]) -> bool:
     return bool(text) and not is_none_answer(text)
 
 
+def deadline(answers: Dict[str, Optional[str]],
+             today: Optional[dt.date] = None) -> Tuple[Optional[float], Optional[float]]:
+    """(Months to the nearest deadline, months to the nearest renewal, contract end or trial end).
+
+    The timeline answer says when; if it names no time at all, the why-now answer may ("the auditors arrive in
+    January"), but not with when its events happened ("on Monday our CFO quit", "this week we lost a client").
+    A timeline that names only a past or far time ("yesterday", "in 2029") is its answer. A renewal counts with
+    the date its own sentence gives ("our contract renews on January 15").
+    """
+    today = today or dt.date.today()
+    timeline = deadlines.read(answers.get("timeline"), today)
+    trigger = deadlines.read(answers.get("trigger"), today)
+    target = deadlines.read(answers.get("target_date"), today)  # the one clarifying question, if asked
+    if timeline.names_a_time:
+        months = timeline.months
+    elif target.names_a_time:
+        months = target.months
+    else:
+        months = trigger.months_to_coming_event
+    renewals = [m for m in (timeline.renewal_months, trigger.renewal_months) if m is not None]
+    return months, min(renewals) if renewals else None
+
+
+def is_near(months: Optional[float]) -> bool:
+    """Within NEAR_DEADLINE_MONTHS in whole months: "before summer", said in late November, is 6.1 months."""
+    return months is not None and round(months) <= NEAR_DEADLINE_MONTHS
+
+
 def buying_stage(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -> str:
-    """From the why-now and timeline answers: "no rush" wins, then comparing options or a decision
-    date, then a concrete event with a near deadline."""
+    """From the why-now and timeline answers: "no rush" wins, then comparing options, a decision date or a
+    renewal, contract end or trial end that is near, then a concrete event with a near deadline."""
     trigger, timeline = answers.get("trigger"), answers.get("timeline")
     said = nlp.cues(" ".join(t for t in (trigger, timeline) if t))
     if "PASSIVE" in said:
         return "passive_looking"
     if "DECIDING" in said:
         return "deciding"
-    horizon = nlp.nearest_deadline_months(timeline or "", today)
-    near = horizon is not None and horizon <= NEAR_DEADLINE_MONTHS
+    months, renewal = deadline(answers, today)
+    if is_near(renewal):
+        return "deciding"
+    near = is_near(months)
     event = _stated(trigger)
     if event and near:
         return "active_looking"
@@ -73,13 +103,22 @@ def buying_stage(answers: Dict[str, Optional[str]], today: Optional[dt.date] = N
 
 
 STAGE_REASONS = {
-    "deciding": "Buying stage is deciding: they are comparing options or have a decision date.",
+    "deciding": "Buying stage is deciding: they are comparing options, have a decision date, or a renewal, "
+                f"contract end or trial end is within {NEAR_DEADLINE_MONTHS} months.",
     "active_looking": "Buying stage is active looking: a why-now event and a deadline within "
                       f"{NEAR_DEADLINE_MONTHS} months.",
     "passive_looking": "Buying stage is passive looking: no why-now event with a deadline within "
                        f"{NEAR_DEADLINE_MONTHS} months.",
     "first_thought": "Buying stage is first thought: no why-now event and no timeline.",
 }
+
+
+def worth_asking_for_a_date(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -> bool:
+    """A strong push but no deadline we could read, and nothing saying there is no rush: unsure is not
+    nurture, so the bot asks once whether there is a date they are working towards."""
+    said = nlp.cues(" ".join(answers.get(slot) or "" for slot in ("trigger", "timeline")))
+    return (rate_push(answers).rating == 2 and "PASSIVE" not in said and "DECIDING" not in said
+            and buying_stage(answers, today) not in ACTIVE_STAGES and deadline(answers, today)[0] is None)
 
 
 def doing_nothing_is_fine(answers: Dict[str, Optional[str]]) -> bool:

@@ -11,4 +11,10 @@ INTERVIEW_SLOTS = (
     "cost_of_inaction",
 )
 CONTACT_SLOTS = ("name", "email", "company")  # asked only after the visitor agreed to be contacted
+TARGET_DATE_SLOT = "target_date"  # asked once after the interview when the push is strong but no deadline was read
+INTRODUCTION_SLOT = "introduction"  # a greeting, introduction or question given where the struggle was asked
 SKIPPED_SLOT = "skipped_slots"  # interview slots the visitor answered with "don't know"/"skip"
+# A handoff the visitor asked for: remembered while the bot offers to take an email first (once).
+PERSON_REQUESTED_SLOT = "person_requested"
+EMAIL_OFFERED_SLOT = "email_offered"
+NEEDS_EMAIL_SLOT = "needs_email"  # true between that offer and the handoff: the rules open handoff_form

@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import List
 
 import pytest
 import yaml
@@ -55,6 +57,13 @@ class Stack:
         assert status == 200, tracker
         return tracker
 
+    def state(self, sender: str) -> dict:
+        """The tracker without its events (slots, active_loop, paused, latest_message): cheap to read every turn."""
+        status, tracker = http("GET", f"{self.rasa}/conversations/{sender}/tracker?token={RASA_TOKEN}"
+                                      "&include_events=NONE")
+        assert status == 200, tracker
+        return tracker
+
     def briefs(self, sender: str) -> list:
         status, briefs = http("GET", f"{self.web}/api/briefs?sender_id={sender}", token=SALES_TOKEN)
         assert status == 200, briefs
@@ -68,3 +77,26 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.output.close()
+
+
+# Stacks a suite plays on side by side: each Rasa server answers on one core, so two use this 2-core machine.
+SUITE_STACKS = int(os.environ.get("E2E_SUITE_STACKS", "2"))
+
+
+def start_sqlite_stacks(tmp_path_factory, name: str, count: int = SUITE_STACKS) -> List[Stack]:
+    """`count` stacks on SQLite, started at the same time; the caller stops them."""
+    folders = [tmp_path_factory.mktemp(f"{name}-{index}") for index in range(count)]
+    with ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(Stack, tmp, f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}")
+                   for tmp in folders]
+    started, failed = [], []
+    for future in futures:
+        try:
+            started.append(future.result())
+        except BaseException as error:  # pytest.fail raises a BaseException
+            failed.append(error)
+    if failed:
+        for stack in started:
+            stack.stop()
+        raise failed[0]
+    return started

@@ -2,7 +2,7 @@
 from actions import actions
 from bot.conversation import product
 from bot.store import briefs as store
-from tests.actions_harness import QUALIFIED, run, tracker, user
+from tests.actions_harness import QUALIFIED, run, slot_events, tracker, user
 
 
 def test_store_lead_keeps_nurture_visitors(app_database):
@@ -29,27 +29,37 @@ def test_store_lead_keeps_contact_details_a_nurture_visitor_gave(app_database):
     assert lead["contact"] == {"name": "Jo", "email": "jo@acme.io", "company": "Acme"}
 
 
-def test_handoff_on_request_stores_what_is_known_and_pauses(app_database):
+def test_a_person_asked_for_is_offered_an_email_question_first_then_the_handoff_promises_no_email(app_database):
     history = [user("our clinic double books patients", "inform"),
                {"event": "bot", "text": "Tell me about the last time that happened.", "timestamp": 1790000001.0}]
+    slots = {"struggle": "our clinic double books patients", "requested_slot": "situation", "name": "not asked"}
     state = tracker("can I talk to a person", intent="request_human", active_loop="interview_form",
-                    slots={"struggle": "our clinic double books patients", "requested_slot": "situation",
-                           "name": "not asked"}, events=history, sender_id="clinic")
+                    slots=slots, events=history, sender_id="clinic")
     messages, events = run(actions.ActionHandoff(), state)
-    assert [event["event"] for event in events] == ["slot", "active_loop", "pause"]
-    assert [message["text"] for message in messages] == [product.message("handoff")]
+    assert messages == [] and "pause" not in [event["event"] for event in events]
+    assert slot_events(events) == {"requested_slot": None, "person_requested": True, "email_offered": True,
+                                   "needs_email": True}  # the rules open handoff_form: one skippable question
+    assert store.list_briefs(sender_id="clinic") == []
+    # The visitor skipped the email: the handoff happens, and promises a reply here, not by email.
+    state = tracker("skip", intent="dont_know", events=history + [user("can I talk to a person", "request_human")],
+                    slots={**slots, **slot_events(events), "email": "skip", "skipped_slots": ["email"]},
+                    sender_id="clinic")
+    messages, events = run(actions.ActionHandoff(), state)
+    assert [event["event"] for event in events] == ["slot", "active_loop", "slot", "pause"]
+    assert [message["text"] for message in messages] == [product.message("handoff_no_email")]
     [stored] = store.list_briefs(sender_id="clinic")
     assert stored["handoff_reason"] == "visitor_requested_human"
     assert stored["struggle"] == "our clinic double books patients" and stored["situation"] is None
     assert stored["contact"] is None
-    assert [line["speaker"] for line in stored["transcript"]] == ["visitor", "bot", "visitor"]
+    assert [line["speaker"] for line in stored["transcript"]] == ["visitor", "bot", "visitor", "visitor"]
 
 
 def test_handoff_after_the_contact_form_is_qualified_with_contact(app_database):
     slots = {**QUALIFIED, "contact_consent": True, "name": "Maria", "email": "maria@brightdental.com",
              "company": "Bright Dental"}
-    _, events = run(actions.ActionHandoff(), tracker("Bright Dental", slots=slots, sender_id="maria"))
-    assert [event["event"] for event in events] == ["slot", "active_loop", "pause"]
+    messages, events = run(actions.ActionHandoff(), tracker("Bright Dental", slots=slots, sender_id="maria"))
+    assert [event["event"] for event in events] == ["slot", "active_loop", "slot", "pause"]
+    assert [message["text"] for message in messages] == [product.message("handoff")]  # "here or by email"
     [stored] = store.list_briefs(sender_id="maria")
     assert stored["handoff_reason"] == "qualified" and stored["qualified"] is True
     assert stored["contact"] == {"name": "Maria", "email": "maria@brightdental.com", "company": "Bright Dental"}
@@ -58,6 +68,7 @@ def test_handoff_after_the_contact_form_is_qualified_with_contact(app_database):
 def test_a_handoff_that_cannot_be_stored_is_retried_then_admitted_and_the_bot_stays(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")
     messages, events = run(actions.ActionHandoff(), tracker("get me a person", intent="request_human",
-                                                            slots={"struggle": "x"}, sender_id="unlucky"))
+                                                            slots={"struggle": "x", "email_offered": True},
+                                                            sender_id="unlucky"))
     assert [message["text"] for message in messages] == [product.message("handoff_failed")]
     assert "pause" not in [event["event"] for event in events]

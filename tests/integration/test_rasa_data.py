@@ -110,14 +110,14 @@ def test_a_model_that_breaks_a_test_story_does_not_replace_the_last_good_one(mod
     if (ROOT / ".rasa").exists():
         shutil.copytree(ROOT / ".rasa", copy / ".rasa")  # Rasa's cache: only the dialogue model retrains
     rules = copy / "data" / "rules" / "interruptions.yml"
-    rules.write_text(rules.read_text().replace("  - intent: ask_is_bot\n  - action: utter_is_bot\n",
-                                               "  - intent: ask_is_bot\n  - action: utter_goodbye\n"))
+    rules.write_text(rules.read_text().replace("  - intent: ask_why\n  - action: utter_explain_why\n",
+                                               "  - intent: ask_why\n  - action: utter_goodbye\n"))
     before = hashlib.sha256((copy / "models" / "current.tar.gz").read_bytes()).hexdigest()
     env = {**rasa_env(), "PYTHONPATH": str(copy)}
     result = subprocess.run([sys.executable, "-m", "bot", "train"], cwd=copy, env=env, capture_output=True,
                             text=True)
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     assert "kept the last good model" in result.stderr
-    assert "  - asks whether it is a bot, then answers the question" in result.stderr
+    assert "  - asks why the bot asks, then answers" in result.stderr
     assert hashlib.sha256((copy / "models" / "current.tar.gz").read_bytes()).hexdigest() == before
     assert (copy / "models" / "rejected.tar.gz").exists()

@@ -1,9 +1,12 @@
 """Custom actions that store nothing: reading the opening, the forms' answers, assessing, product questions."""
+import asyncio
+
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
 from bot.conversation import product
-from tests.actions_harness import QUALIFIED, run, slot_events, tracker
+from tests.actions_harness import DOMAIN, QUALIFIED, run, slot_events, tracker
 
 
 def test_read_opening_fills_what_the_first_message_already_says():
@@ -32,7 +35,8 @@ def test_i_dont_know_moves_on_and_marks_the_question_skipped():
                     active_loop="interview_form")
     state.events.append({"event": "slot", "name": "trigger", "value": "no idea"})
     _, events = run(actions.ValidateInterviewForm(), state)
-    assert slot_events(events) == {"trigger": "no idea", "skipped_slots": ["trigger"]}
+    assert slot_events(events) == {"trigger": "no idea", "skipped_slots": ["trigger"],
+                                   "requested_slot": "struggle"}  # the form goes on with what is still open
 
 
 def test_an_answer_mistaken_for_a_question_is_taken_as_the_answer():
@@ -82,7 +86,7 @@ def test_an_unclear_reply_to_the_consent_question_asks_it_again():
 
 
 def test_two_answers_in_one_turn_are_both_kept_and_both_skips_remembered():
-    state = tracker("no idea, no idea", intent="dont_know", slots={"requested_slot": "trigger"},
+    state = tracker("no idea", intent="dont_know", slots={"requested_slot": "trigger"},
                     active_loop="interview_form")
     state.events += [{"event": "slot", "name": "trigger", "value": "no idea"},
                      {"event": "slot", "name": "timeline", "value": "no idea"}]
@@ -97,7 +101,7 @@ def test_answering_a_skipped_question_later_unskips_it():
                                        "skipped_slots": ["trigger", "timeline"]}, active_loop="interview_form")
     state.events.append({"event": "slot", "name": "timeline", "value": "by March"})
     _, events = run(actions.ValidateInterviewForm(), state)
-    assert slot_events(events) == {"timeline": "by March", "skipped_slots": ["trigger"]}
+    assert slot_events(events) == {"timeline": "by March", "skipped_slots": ["trigger"], "requested_slot": "struggle"}
 
 
 def test_a_name_misread_as_a_question_is_taken_as_the_name():
@@ -148,3 +152,32 @@ def test_the_action_server_registers_exactly_the_domains_custom_actions():
     executor.register_package("actions")  # what `bot run` makes rasa-sdk do at start-up
     custom = {name for name in DOMAIN["actions"] if name.startswith(("action_", "validate_"))}
     assert set(executor.actions) == custom
+
+
+def test_a_strong_push_without_a_deadline_gets_one_question_about_a_date():
+    form = actions.ValidateInterviewForm()
+
+    def asks(slots):
+        required = asyncio.run(form.required_slots(form.domain_slots(DOMAIN), CollectingDispatcher(),
+                                                   tracker(slots=slots), DOMAIN))
+        return "target_date" in required
+
+    hurting = {**QUALIFIED, "trigger": "our CFO quit", "timeline": "hard to say"}
+    assert asks(hurting)
+    assert not asks({**hurting, "timeline": "no rush at all"})  # they said there is no rush
+    assert not asks({**hurting, "cost_of_inaction": None})  # not every question answered yet
+    assert asks({**hurting, "timeline": "no rush at all", "target_date": "March"})  # once answered, it stays
+
+
+def test_the_email_before_a_requested_handoff_is_taken_or_skipped_never_asked_again():
+    asked = {"requested_slot": "email", "person_requested": True}
+    state = tracker("sure, it's ann@acme.io", slots=asked, active_loop="handoff_form")
+    _, events = run(actions.ValidateHandoffForm(), state)
+    assert slot_events(events)["email"] == "ann@acme.io" and slot_events(events)["contact_consent"] is True
+    state = tracker("skip that", intent="dont_know", slots=asked, active_loop="handoff_form")
+    _, events = run(actions.ValidateHandoffForm(), state)
+    assert slot_events(events)["skipped_slots"] == ["email"] and "contact_consent" not in slot_events(events)
+    opening = tracker("can I talk to a person", intent="request_human", slots={"person_requested": True},
+                      active_loop="handoff_form")
+    _, events = run(actions.ValidateHandoffForm(), opening)
+    assert "email" not in slot_events(events)  # the request itself is not the answer

@@ -1,8 +1,4 @@
-import datetime as dt
-
 from bot.conversation import nlp
-
-NOVEMBER = dt.date(2026, 11, 26)
 
 
 def labelled(text):
@@ -23,20 +19,6 @@ def test_the_pipeline_finds_dates_money_team_sizes_and_tools():
 def test_may_is_a_month_only_after_a_preposition():
     assert labelled("we may need approval") == []
     assert labelled("we need it by may") == [("DATE", "by may")]
-
-
-def test_date_horizons_tell_near_deadlines_from_far_and_past_ones():
-    def horizon(text):
-        return nlp.nearest_deadline_months(text, NOVEMBER)
-
-    assert horizon("in 3 weeks") == 0.75
-    assert horizon("within the next two months") == 2.0
-    assert horizon("by friday") == 0.5
-    assert horizon("by end of January") == 2.0
-    assert horizon("Q3") == 10.0
-    assert horizon("maybe next year") == 12.0
-    assert horizon("last tuesday") is None
-    assert horizon("no idea") is None
 
 
 def test_cues_match_on_lemmas_in_the_visitors_spelling():

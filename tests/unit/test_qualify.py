@@ -1,6 +1,6 @@
 import datetime as dt
 
-from bot.conversation.qualify import assess, buying_stage, is_none_answer
+from bot.conversation.qualify import assess, buying_stage, is_none_answer, worth_asking_for_a_date
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -117,3 +117,75 @@ def test_far_or_past_dates_are_not_near_deadlines():
 def test_unsure_answers_are_not_a_concrete_struggle():
     for struggle in ("not sure", "idk", "hmm"):
         assert assess({**ACTIVE, "struggle": struggle}, TODAY).reasons[0] == "No concrete struggle was described."
+
+
+# A why-now event that names no date, so that the timeline alone decides.
+EVENT = "our biggest client threatened to leave after the invoice mess"
+MISSED_TIMELINES = ["two weeks", "before Black Friday", "next spring, before the hospital project starts", "by the 3rd",
+                    "before Christmas", "in a fortnight", "before summer", "by 01/15"]
+
+
+def test_an_event_without_a_deadline_is_passive_looking():
+    assert buying_stage({**ACTIVE, "trigger": EVENT, "timeline": None}, TODAY) == "passive_looking"
+    assert buying_stage({**ACTIVE, "trigger": EVENT, "timeline": "no idea really"}, TODAY) == "passive_looking"
+
+
+def test_deadlines_as_people_write_them_make_an_event_active_looking():
+    for timeline in MISSED_TIMELINES + ["we need it live before black friday or we lose the season", "asap",
+                                        "end of Q1", "by thrusday", "15.01.", "mid-April"]:
+        answers = {**ACTIVE, "trigger": EVENT, "timeline": timeline}
+        assert buying_stage(answers, TODAY) == "active_looking", timeline
+        assert assess(answers, TODAY).reasons[1].startswith("Buying stage is active looking"), timeline
+
+
+def test_a_near_renewal_contract_end_or_trial_end_is_deciding():
+    for timeline in ("Our contract renews on January 15", "the subscription expires end of next month",
+                     "our pilot runs out next week"):
+        assert buying_stage({**ACTIVE, "trigger": EVENT, "timeline": timeline}, TODAY) == "deciding", timeline
+    renewal_as_event = {**ACTIVE, "trigger": "our contract renews on January 15", "timeline": None}
+    assert buying_stage(renewal_as_event, TODAY) == "deciding"
+    assert assess(renewal_as_event, TODAY).reasons[1].startswith("Buying stage is deciding")
+    assert buying_stage({**ACTIVE, "trigger": EVENT, "timeline": "our contract renews in March 2028"},
+                        TODAY) == "passive_looking"
+    # A renewal that is someone else's, or has no date of its own, does not make them deciding.
+    assert buying_stage({**ACTIVE, "trigger": "The retailer we supply made the audit finding a condition of renewal",
+                         "timeline": "before our audit in March"}, TODAY) == "active_looking"
+
+
+def test_the_why_now_answer_gives_the_deadline_when_the_timeline_names_no_time():
+    answers = {**ACTIVE, "trigger": "the auditors arrive in January", "timeline": "not sure"}
+    assert buying_stage(answers, TODAY) == "active_looking"
+    # A timeline that names a time is the answer, even when the event's date is nearer.
+    assert buying_stage({**answers, "timeline": "in eighteen months"}, TODAY) == "passive_looking"
+
+
+def test_words_that_only_look_like_dates_are_no_deadline():
+    for timeline in ("we may lose clients if this drags on", "it's the march to digital", "every friday",
+                     "not urgent"):
+        assert buying_stage({**ACTIVE, "trigger": EVENT, "timeline": timeline}, TODAY) == "passive_looking", timeline
+
+
+def test_no_rush_and_browsing_still_win_over_a_deadline():
+    assert buying_stage({**ACTIVE, "timeline": "no rush, maybe before summer"}, TODAY) == "passive_looking"
+    assert buying_stage({**ACTIVE, "trigger": "just browsing", "timeline": "before Christmas"},
+                        TODAY) == "passive_looking"
+
+
+def test_when_the_events_of_the_why_now_story_happened_is_no_deadline():
+    for trigger in ("On Monday our CFO quit", "this week we lost our biggest client", "on the 3rd we failed the audit",
+                    "our client yelled at us this morning", "we got fined in march"):
+        assert buying_stage({**ACTIVE, "trigger": trigger, "timeline": "not sure"}, TODAY) == "passive_looking", trigger
+    story = {**ACTIVE, "trigger": "we got fined in march and the next audit is in may", "timeline": "not sure"}
+    assert buying_stage(story, TODAY) == "active_looking"
+
+
+def test_a_strong_push_without_a_readable_deadline_is_worth_one_question_about_a_date():
+    hurting = {"struggle": "our invoices are late every month and we lost two clients over it",
+               "situation": "last week a client left because of a wrong invoice", "trigger": "our CFO quit",
+               "timeline": "hard to say", "cost_of_inaction": "we would lose more clients"}
+    assert worth_asking_for_a_date(hurting, TODAY)
+    assert not worth_asking_for_a_date({**hurting, "timeline": "no rush at all"}, TODAY)  # said so
+    assert not worth_asking_for_a_date({**hurting, "timeline": "by end of January"}, TODAY)  # already known
+    assert not worth_asking_for_a_date({"struggle": "curious", "timeline": "hard to say"}, TODAY)  # no push
+    answered = {**hurting, "target_date": "the board meets on March 3rd"}
+    assert buying_stage(answered, TODAY) == "active_looking"
