@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.conversation import brief, contact, interview, product, qualify
 from bot.conversation.slots import (
+    CONTACT_REOPENED_SLOT,
     CONTACT_SLOTS,
     EMAIL_OFFERED_SLOT,
     INTERVIEW_SLOTS,
@@ -282,6 +283,22 @@ class ActionHandoff(Action):
         # Promise a reply by email only to visitors who gave one.
         dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"))
         return closed + [ConversationPaused()]
+
+
+class ActionAfterInterview(Action):
+    """Once the interview is over: a visitor who declined contact and now asks for it is asked for their
+    details (the rules open contact_form); anything else is noted."""
+
+    def name(self) -> Text:
+        return "action_after_interview"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        said = tracker.latest_message.get("text") or ""
+        declined = tracker.get_slot("contact_consent") is False
+        if declined and interview.changes_mind_about_contact(said, _intent(tracker)):
+            return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True)]
+        dispatcher.utter_message(response="utter_after_interview")
+        return [SlotSet(CONTACT_REOPENED_SLOT, False)]
 
 
 class ActionCustomerOrProspect(Action):

@@ -1,10 +1,11 @@
 """The interview's slots and how visitor answers map onto them (see shared/design/conversation.md)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Dict, Optional
 
-from bot.conversation import nlp
+from bot.conversation import deadlines, nlp
 from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT, TARGET_DATE_SLOT
 
 # How a message is read while a question is open ("Robustness" in shared/design/conversation.md): the open
@@ -130,9 +131,8 @@ def _sentences_with(text: str, keep) -> Optional[str]:
 
 
 def _states_deadline(sentence: str) -> bool:
-    return any(
-        ent.label == "DATE" and ent.kind != "past" for ent in nlp.entities(sentence)
-    ) or "PASSIVE" in nlp.cues(sentence)
+    """A time still to come, as people write it ("before Christmas", "in a fortnight"), or "no rush"."""
+    return deadlines.read(sentence, dt.date.today()).months is not None or "PASSIVE" in nlp.cues(sentence)
 
 
 def read_opening(text: str) -> Dict[str, str]:
@@ -165,7 +165,8 @@ def record_answer(slot: str, value: object, intent: Optional[str], skipped: Opti
 CONSENT_WORDS = re.compile(
     r"\b(?P<yes>yes|yeah|yep|yup|sure|ok|okay|please do|absolutely|definitely|of course|go ahead|why not"
     r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out)\b"
-    r"|\b(?P<no>no|nope|nah|not now|not yet|no thanks|rather not|not interested|don't|do not)\b",
+    r"|\b(?P<no>(?:don't|do not|never) (?:contact|call|e-?mail|reach) me|no|nope|nah|not now|not yet|no thanks"
+    r"|rather not|not interested|don't|do not)\b",
     re.IGNORECASE)
 
 
@@ -183,6 +184,15 @@ def consent_from(text: str, intent: Optional[str]) -> Optional[bool]:
 def email(slots: Dict[str, object]) -> Optional[str]:
     """The visitor's email, if they gave a valid one and agreed to be contacted."""
     return (contact(slots) or {}).get("email")
+
+
+ASKS_TO_BE_CONTACTED = re.compile(r"\b(?:contact|call|e-?mail|reach|get in touch|changed my mind|follow up)\b",
+                                  re.IGNORECASE)
+
+
+def changes_mind_about_contact(text: str, intent: Optional[str]) -> bool:
+    """After declining, a later "actually I changed my mind, contact me" (a plain "ok" is not enough)."""
+    return bool(ASKS_TO_BE_CONTACTED.search(text or "")) and consent_from(text, intent) is True
 
 
 def contact(slots: Dict[str, object]) -> Optional[Dict[str, Optional[str]]]:

@@ -113,3 +113,10 @@ def test_vague_words_and_past_or_present_dates_do_not_answer_why_now_or_when():
         "struggle": "I'm here today because our orders are a mess"}
     text = "Yesterday our biggest client left because of a missed delivery."
     assert interview.read_opening(text) == {"struggle": text, "trigger": text}
+
+
+def test_a_later_change_of_mind_about_contact_is_heard_but_a_polite_ok_is_not():
+    assert interview.changes_mind_about_contact("actually I changed my mind, contact me", "inform")
+    assert interview.changes_mind_about_contact("you know what, yes, please email me the details", "affirm")
+    assert not interview.changes_mind_about_contact("ok thanks", "affirm")
+    assert not interview.changes_mind_about_contact("no, don't contact me", "deny")
