@@ -45,6 +45,8 @@ class ActionReadOpening(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         filled = interview.read_opening(text)
+        if "struggle" not in filled:  # a greeting or an introduction: say hello and who we are first
+            dispatcher.utter_message(response="utter_greet")
         return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
 
 
@@ -317,6 +319,8 @@ class ActionCustomerOrProspect(Action):
             dispatcher.utter_message(response="utter_after_interview")
             return []
         filled = interview.read_opening(text)
+        if "struggle" not in filled:
+            dispatcher.utter_message(response="utter_greet")
         return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None] + [
             FollowupAction("interview_form")]
 

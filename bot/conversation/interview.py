@@ -32,10 +32,14 @@ LONE_WORD_REQUESTS = frozenset({"stop", "human", "person", "agent", "quit", "bye
 CUSTOMER_SIGNS = re.compile(
     r"\b(?:(?:already|existing|current|paying) (?:a |an )?(?:customer|client|user|subscriber)s?"
     r"|(?:we|i)(?:'re|'m| are| am) (?:a |an )?(?:{product} )?(?:customer|client|user|subscriber)s?"
-    r"|(?:our|my) (?:{product} )?(?:account|login|log-in|password|subscription|seats?|licen[cs]es?)"
+    r"|(?:our|my) (?:{product} )?(?:account|login|log-in|password|subscription|seats?|licen[cs]es?|plan)"
+    r"|(?:more|extra|additional|two|three|\d+) (?:more )?seats|(?:your|the {product}) invoice|charged us twice"
     r"|(?:log|sign) ?in|reset (?:my|our) password|(?:add|remove) (?:a )?seats?"
     r"|{product} (?:account|login|billing|invoice|subscription|seats?))\b",
     re.IGNORECASE)
+# A wish to stop says so; "before Black Friday" read as `stop` is an answer.
+STOP_WORDS = re.compile(r"\b(?:stop|quit|bye|goodbye|not interested|leave me|enough|cancel|that's all|no more|"
+                        r"end (?:this|the chat)|unsubscribe|go away|forget it)\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))\b[^.!?…]*?"
                       r"(?:[.!?…,]+\s*|$)", re.IGNORECASE)
@@ -102,7 +106,7 @@ def read_reply(slot: str, text: str, intent: str, confidence: float, times_asked
         return NOT_AN_ANSWER
     if (slot in NAME_SLOTS and looks_like_a_name(text)) or (slot == "contact_consent" and intent == "request_human"):
         return ANSWER  # a name is a name; asked about contact, "speak to someone" is a yes
-    if intent == "request_human" or (intent == "stop" and (confidence >= SURE_CONFIDENCE or len(text.split()) <= 3)):
+    if intent == "request_human" or (intent == "stop" and STOP_WORDS.search(text)):
         return NOT_AN_ANSWER
     if intent == "existing_customer" and says_existing_customer(text, product_name):
         return NOT_AN_ANSWER
