@@ -43,11 +43,16 @@ class ActionReadOpening(Action):
         return "action_read_opening"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        filled = interview.read_opening(text)
-        if "struggle" not in filled:  # a greeting or an introduction: say hello and who we are first
-            dispatcher.utter_message(response="utter_greet")
-        return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
+        return _read_opening(dispatcher, tracker)
+
+
+def _read_opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """The slots an opening message fills (never overwriting an answer); a greeting or an introduction is
+    greeted first, with who we are."""
+    filled = interview.read_opening(tracker.latest_message.get("text") or "")
+    if "struggle" not in filled:
+        dispatcher.utter_message(response="utter_greet")
+    return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
 
 
 def _times_asked(tracker: Tracker, slot: str) -> int:
@@ -65,10 +70,8 @@ def _times_asked(tracker: Tracker, slot: str) -> int:
 
 def _reading(tracker: Tracker, slot: str) -> str:
     """How the latest message reads while `slot`'s question is open (interview.read_reply)."""
-    intent = tracker.latest_message.get("intent") or {}
-    return interview.read_reply(slot, tracker.latest_message.get("text") or "", intent.get("name") or "",
-                                intent.get("confidence") or 0.0, _times_asked(tracker, slot),
-                                product.facts()["product"])
+    return interview.read_reply(slot, tracker.latest_message.get("text") or "", _intent(tracker),
+                                _times_asked(tracker, slot), product.facts()["product"])
 
 
 def _reply_to_question(dispatcher: CollectingDispatcher, intent: str) -> None:
@@ -163,6 +166,12 @@ class ValidateInterviewForm(FreeTextFormValidation):
         return [slot for slot in domain_slots if slot != TARGET_DATE_SLOT]
 
 
+def _without_email(value: Any, tracker: Tracker) -> Dict[Text, Any]:
+    """The email question skipped: what was said is kept, marked skipped, and not complained about."""
+    return {**interview.record_answer("email", value, "dont_know", tracker.get_slot(SKIPPED_SLOT)),
+            "email_rejected": False}
+
+
 class ValidateHandoffForm(FreeTextFormValidation):
     """The one question before a handoff the visitor asked for: an email, or anything else to skip it."""
 
@@ -180,8 +189,7 @@ class ValidateHandoffForm(FreeTextFormValidation):
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
         address = contact.normalise_email(str(value))
         if address is None:
-            return {**interview.record_answer(slot, value, "dont_know", tracker.get_slot(SKIPPED_SLOT)),
-                    "email_rejected": False}
+            return _without_email(value, tracker)
         # Giving an email to be reached by the person they asked for is agreeing to be contacted.
         return {"email": address, "email_rejected": False, "contact_consent": True}
 
@@ -206,19 +214,15 @@ class ValidateContactForm(FreeTextFormValidation):
 
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
         asked_twice = _times_asked(tracker, slot) >= 2
-        if slot == "contact_consent":
-            consent = interview.consent_from(tracker.latest_message.get("text") or "", _intent(tracker))
-            if consent is None and isinstance(value, bool):
-                consent = value
+        if slot == "contact_consent":  # answer_value read the yes or no; a text is from Rasa's own mapping
+            consent = value if isinstance(value, bool) else interview.consent_from(str(value or ""), _intent(tracker))
             # Unclear twice: no contact details without a yes, and no third time asking.
             return {"contact_consent": False if consent is None and asked_twice else consent}
-        if slot == "email" and _intent(tracker) == "dont_know":
-            return {**super().validate_answer(slot, value, tracker), "email_rejected": False}
         if slot == "email":
             address = contact.normalise_email(str(value))
-            if address is None and asked_twice:  # go on without it rather than ask a third time
-                skipped = interview.record_answer(slot, value, "dont_know", tracker.get_slot(SKIPPED_SLOT))
-                return {**skipped, "email_rejected": False}
+            # "I don't know", or invalid twice: go on without it rather than ask a third time.
+            if _intent(tracker) == "dont_know" or (address is None and asked_twice):
+                return _without_email(value, tracker)
             return {"email": address, "email_rejected": address is None}
         return super().validate_answer(slot, value, tracker)
 
@@ -318,11 +322,7 @@ class ActionCustomerOrProspect(Action):
         if tracker.get_slot("interview_done"):
             dispatcher.utter_message(response="utter_after_interview")
             return []
-        filled = interview.read_opening(text)
-        if "struggle" not in filled:
-            dispatcher.utter_message(response="utter_greet")
-        return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None] + [
-            FollowupAction("interview_form")]
+        return _read_opening(dispatcher, tracker) + [FollowupAction("interview_form")]
 
 
 class ActionAnswerProductQuestion(Action):

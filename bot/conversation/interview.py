@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Dict, Optional
 
@@ -25,18 +26,17 @@ QUESTION_OPENERS = frozenset({
     "is", "are", "can", "could", "would", "will", "should", "may", "any", "tell", "show", "explain",
     "pricing", "price", "cost", "demo", "trial",
 })
-SURE_CONFIDENCE = 0.8
 NAME_SLOTS = ("name", "company")  # whatever the visitor typed: "Human Partners", "Stop & Shop Deli"
 NAME_CONNECTORS = frozenset({"&", "and", "of", "the", "de", "da", "del", "van", "von", "der", "den", "la", "le", "-"})
 LONE_WORD_REQUESTS = frozenset({"stop", "human", "person", "agent", "quit", "bye", "goodbye", "help"})
-CUSTOMER_SIGNS = re.compile(
+# Said by existing customers; {product} stands for the product's name (product.yml).
+CUSTOMER_SIGNS = (
     r"\b(?:(?:already|existing|current|paying) (?:a |an )?(?:customer|client|user|subscriber)s?"
     r"|(?:we|i)(?:'re|'m| are| am) (?:a |an )?(?:{product} )?(?:customer|client|user|subscriber)s?"
     r"|(?:our|my) (?:{product} )?(?:account|login|log-in|password|subscription|seats?|licen[cs]es?|plan)"
     r"|(?:more|extra|additional|two|three|\d+) (?:more )?seats|(?:your|the {product}) invoice|charged us twice"
     r"|(?:log|sign) ?in|reset (?:my|our) password|(?:add|remove) (?:a )?seats?"
-    r"|{product} (?:account|login|billing|invoice|subscription|seats?))\b",
-    re.IGNORECASE)
+    r"|{product} (?:account|login|billing|invoice|subscription|seats?))\b")
 # A wish to stop says so; "before Black Friday" read as `stop` is an answer.
 STOP_WORDS = re.compile(r"\b(?:stop|quit|bye|goodbye|not interested|leave me|enough|cancel|that's all|no more|"
                         r"end (?:this|the chat)|unsubscribe|go away|forget it)\b", re.IGNORECASE)
@@ -89,13 +89,17 @@ def looks_like_a_name(text: str) -> bool:
 def says_existing_customer(text: str, product_name: str) -> bool:
     """They say they are a customer, or talk about our product's account, login, billing or seats;
     someone unhappy with their current tool is a prospect."""
-    return bool(re.search(CUSTOMER_SIGNS.pattern.replace("{product}", re.escape(product_name.lower())),
-                          text, re.IGNORECASE))
+    return bool(_customer_signs(product_name).search(text))
 
 
-def read_reply(slot: str, text: str, intent: str, confidence: float, times_asked: int,
-               product_name: str) -> str:
-    """ANSWER, ANSWER_AND_REPLY or NOT_AN_ANSWER for a message while `slot`'s question is open.
+@functools.lru_cache(maxsize=None)
+def _customer_signs(product_name: str) -> re.Pattern:
+    return re.compile(CUSTOMER_SIGNS.replace("{product}", re.escape(product_name.lower())), re.IGNORECASE)
+
+
+def read_reply(slot: str, text: str, intent: str, times_asked: int, product_name: str) -> str:
+    """ANSWER, ANSWER_AND_REPLY, SKIP_AND_REPLY, NOTED or NOT_AN_ANSWER for a message while `slot`'s question
+    is open.
 
     A request for a person or to stop is always honoured (a name that happens to be such a word is a
     name), so is a real support problem; a question phrased as a question is answered before the bot

@@ -117,8 +117,10 @@ def worth_asking_for_a_date(answers: Dict[str, Optional[str]], today: Optional[d
     """A strong push but no deadline we could read, and nothing saying there is no rush: unsure is not
     nurture, so the bot asks once whether there is a date they are working towards."""
     said = nlp.cues(" ".join(answers.get(slot) or "" for slot in ("trigger", "timeline")))
-    return (rate_push(answers).rating == 2 and "PASSIVE" not in said and "DECIDING" not in said
-            and buying_stage(answers, today) not in ACTIVE_STAGES and deadline(answers, today)[0] is None)
+    if rate_push(answers).rating < 2 or "PASSIVE" in said or "DECIDING" in said:
+        return False
+    months, renewal = deadline(answers, today)  # no deadline, and no near renewal that makes them deciding
+    return months is None and not is_near(renewal)
 
 
 def doing_nothing_is_fine(answers: Dict[str, Optional[str]]) -> bool:

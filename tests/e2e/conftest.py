@@ -1,7 +1,7 @@
 """Fixtures of the end-to-end layer: the whole product started by `bot run` on free loopback ports."""
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, start_sqlite_stacks
 from tests.helpers import create_postgres_database, drop_postgres_databases, postgres_url
 
 
@@ -18,3 +18,13 @@ def stack(request, tmp_path_factory):
     yield running
     running.stop()
     drop_postgres_databases(names)
+
+
+@pytest.fixture(scope="module")
+def stacks(request, tmp_path_factory):
+    """Stacks on SQLite started side by side, for the modules that share conversations out between them
+    (the visitors suite, the loop test); one Rasa server uses one core."""
+    started = start_sqlite_stacks(tmp_path_factory, request.module.__name__.rsplit(".", 1)[-1])
+    yield started
+    for stack in started:
+        stack.stop()

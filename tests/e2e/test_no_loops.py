@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS
-from tests.e2e.stack import RASA_TOKEN, ROOT, Stack, start_sqlite_stacks
+from tests.e2e.stack import RASA_TOKEN, ROOT, Stack
 from tests.helpers import http
 
 CONTACT_FORM_SLOTS = ("contact_consent", *CONTACT_SLOTS)
@@ -165,14 +165,6 @@ def probe(stack: Stack, slot: str, message: str) -> Probe:
         if moved_on(slot, state):
             return Probe(slot, message, turn, replies, state)
     return Probe(slot, message, None, replies, state)
-
-
-@pytest.fixture(scope="module")
-def stacks(tmp_path_factory):
-    started = start_sqlite_stacks(tmp_path_factory, "loops-stack")
-    yield started
-    for stack in started:
-        stack.stop()
 
 
 class Probes(dict):

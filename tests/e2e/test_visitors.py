@@ -45,7 +45,7 @@ from bot.conversation import product
 from bot.conversation.qualify import NEAR_DEADLINE_MONTHS
 from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS
 from bot.store import briefs as store
-from tests.e2e.stack import ROOT, Stack, start_sqlite_stacks
+from tests.e2e.stack import ROOT, Stack
 
 VISITORS_DIR = Path(__file__).parent / "visitors"
 MAX_TURNS = 40
@@ -358,15 +358,6 @@ def test_every_visitor_is_well_formed_and_written_fresh():
         assert all(isinstance(text, str) and text.strip() for text in said), f"{name}: quote yes/no answers"
         copied = [text for text in said if text.strip().lower() in taken]
         assert not copied, f"{name}: copied from the training or held-out data: {copied}"
-
-
-@pytest.fixture(scope="module")
-def stacks(tmp_path_factory):
-    """The whole product on SQLite, started by `bot run`; visitors are shared out between the stacks."""
-    started = start_sqlite_stacks(tmp_path_factory, "visitors-stack")
-    yield started
-    for stack in started:
-        stack.stop()
 
 
 class Suite(dict):

@@ -35,38 +35,38 @@ ANSWER, BOTH, NOT, NOTED = interview.ANSWER, interview.ANSWER_AND_REPLY, intervi
 SKIP = interview.SKIP_AND_REPLY
 
 
-@pytest.mark.parametrize("slot, text, intent, confidence, times_asked, expected", [
+@pytest.mark.parametrize("slot, text, intent, times_asked, expected", [
     # Greetings, thanks, yes/no, bot challenges, out of scope and markup never displace an answer.
-    ("anxieties", "Data privacy and whether it works with our cookie banner", "ask_security", 0.9, 1, ANSWER),
-    ("struggle", "<script>alert('x')</script> our reports take days to build", "ask_is_bot", 0.7, 1, ANSWER),
-    ("struggle", "Building permit applications bounce between four departments", "out_of_scope", 0.9, 1, ANSWER),
-    ("company", "Vello", "greet", 0.95, 1, ANSWER),
-    ("company", "Hello Fresh Kitchens", "greet", 0.9, 1, ANSWER),
-    ("name", "Dr. Anke Müller-Lüdenscheidt", "thank", 0.8, 1, ANSWER),
-    ("company", "Human Partners", "request_human", 0.9, 1, ANSWER),
-    ("company", "Stop & Shop Deli", "stop", 0.9, 1, ANSWER),
-    ("desired_progress", "a bit more clarity", "ask_pricing", 0.95, 1, ANSWER),
-    ("trigger", "We have 12 open roles after our funding round", "existing_customer", 0.8, 1, ANSWER),
+    ("anxieties", "Data privacy and whether it works with our cookie banner", "ask_security", 1, ANSWER),
+    ("struggle", "<script>alert('x')</script> our reports take days to build", "ask_is_bot", 1, ANSWER),
+    ("struggle", "Building permit applications bounce between four departments", "out_of_scope", 1, ANSWER),
+    ("company", "Vello", "greet", 1, ANSWER),
+    ("company", "Hello Fresh Kitchens", "greet", 1, ANSWER),
+    ("name", "Dr. Anke Müller-Lüdenscheidt", "thank", 1, ANSWER),
+    ("company", "Human Partners", "request_human", 1, ANSWER),
+    ("company", "Stop & Shop Deli", "stop", 1, ANSWER),
+    ("desired_progress", "a bit more clarity", "ask_pricing", 1, ANSWER),
+    ("trigger", "We have 12 open roles after our funding round", "existing_customer", 1, ANSWER),
     # A person, leaving and real support problems are always honoured.
-    ("company", "can I talk to a real person please", "request_human", 0.9, 2, NOT),
-    ("timeline", "stop", "stop", 0.99, 2, NOT),
-    ("struggle", "I can't log in to our Acme Flow account", "existing_customer", 0.9, 1, NOT),
+    ("company", "can I talk to a real person please", "request_human", 2, NOT),
+    ("timeline", "stop", "stop", 2, NOT),
+    ("struggle", "I can't log in to our Acme Flow account", "existing_customer", 1, NOT),
     # A question phrased as one is answered first, once; answering and asking is both.
-    ("timeline", "how much does it cost?", "ask_pricing", 0.97, 1, NOT),
-    ("timeline", "how much does it cost?", "ask_pricing", 0.97, 2, SKIP),  # a second question: skip ours
-    ("anxieties", "Price… is there a nonprofit discount?", "ask_pricing", 0.9, 1, BOTH),
+    ("timeline", "how much does it cost?", "ask_pricing", 1, NOT),
+    ("timeline", "how much does it cost?", "ask_pricing", 2, SKIP),  # a second question: skip ours
+    ("anxieties", "Price… is there a nonprofit discount?", "ask_pricing", 1, BOTH),
     # Where the struggle is asked, a greeting, an introduction or a question alone is kept, not the struggle.
-    ("struggle", "are you a bot?", "ask_is_bot", 0.99, 1, NOTED),
-    ("struggle", "Good morning. I'm the practice manager at a mid-sized law firm…", "greet", 0.9, 1, NOTED),
-    ("struggle", "What does the 14-day trial include? We're a 12-person studio…", "ask_free_trial", 0.9, 1, NOTED),
-    ("struggle", "hello again", "greet", 0.99, 2, ANSWER),
-    ("struggle", "Our invoices are always late and it is hurting cash flow", "existing_customer", 0.9, 1, ANSWER),
+    ("struggle", "are you a bot?", "ask_is_bot", 1, NOTED),
+    ("struggle", "Good morning. I'm the practice manager at a mid-sized law firm…", "greet", 1, NOTED),
+    ("struggle", "What does the 14-day trial include? We're a 12-person studio…", "ask_free_trial", 1, NOTED),
+    ("struggle", "hello again", "greet", 2, ANSWER),
+    ("struggle", "Our invoices are always late and it is hurting cash flow", "existing_customer", 1, ANSWER),
     # Asked whether they want to be contacted, asking for a person is a yes.
-    ("contact_consent", "Yes, please, I'd like to speak to someone.", "request_human", 0.9, 1, ANSWER),
+    ("contact_consent", "Yes, please, I'd like to speak to someone.", "request_human", 1, ANSWER),
 ])
 def test_the_open_questions_answer_wins_unless_the_message_is_clearly_something_else(
-        slot, text, intent, confidence, times_asked, expected):
-    assert interview.read_reply(slot, text, intent, confidence, times_asked, "Acme Flow") == expected
+        slot, text, intent, times_asked, expected):
+    assert interview.read_reply(slot, text, intent, times_asked, "Acme Flow") == expected
 
 
 @pytest.mark.parametrize("text, intent, expected", [
