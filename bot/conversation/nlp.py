@@ -75,12 +75,14 @@ CUES: Dict[str, List[str]] = {
         "comfortable", "good enough", "invested", "built it ourselves", "custom built",
         "love it", "like it", "years of data", "everybody uses", "used for years",
     ],
-    # Events that move people to look now; single words like "just" or "new" are too vague.
+    # Events that move people to look now; single words like "just" or "new" are too vague, and "doubled" alone
+    # (lemma "double") would read "double booked" as an event.
     "TRIGGER": [
         "just lose", "just get", "just raise", "just hire", "just sign", "just move", "just start",
         "just open", "just merge", "just fail", "just miss", "just have", "recently", "last week",
         "last month", "yesterday", "this week", "quit", "left", "audit", "acquire", "acquired",
-        "merger", "doubled", "deadline", "launch", "expand", "expanding", "the last straw", "grew",
+        "merger", "has doubled", "have doubled", "doubled in size",
+        "deadline", "launch", "expand", "expanding", "the last straw", "grew",
         "funding", "threaten", "threatened", "new regulation", "new law", "new client", "new manager",
         "new ceo", "new boss", "my boss", "our ceo", "complaint",
     ],

@@ -34,3 +34,8 @@ def test_the_saved_pipeline_loads_as_rasa_loads_it(tmp_path):
     loaded = spacy.load(tmp_path / "pipeline", disable=["parser"])
     assert [ent.label_ for ent in loaded("our 5 engineers use Jira").ents] == ["TEAM_SIZE", "TOOL"]
     assert [token.lemma_ for token in loaded("losing clients")] == ["lose", "client"]
+
+
+def test_double_bookings_are_a_struggle_not_a_why_now_event():
+    assert "TRIGGER" not in nlp.cues("patients keep getting double booked and we spend hours fixing it")
+    assert "TRIGGER" in nlp.cues("our orders have doubled since the summer")
