@@ -15,9 +15,11 @@ from bot.conversation import brief, contact, interview, product, qualify
 from bot.conversation.slots import (
     CONTACT_REOPENED_SLOT,
     CONTACT_SLOTS,
+    CUSTOMER_UNSURE_SLOT,
     EMAIL_OFFERED_SLOT,
     INTERVIEW_SLOTS,
     INTRODUCTION_SLOT,
+    IS_CUSTOMER_SLOT,
     NEEDS_EMAIL_SLOT,
     PERSON_REQUESTED_SLOT,
     SKIPPED_SLOT,
@@ -47,12 +49,24 @@ class ActionReadOpening(Action):
 
 
 def _read_opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-    """The slots an opening message fills (never overwriting an answer); a greeting or an introduction is
-    greeted first, with who we are."""
-    filled = interview.read_opening(tracker.latest_message.get("text") or "")
-    if "struggle" not in filled:
-        dispatcher.utter_message(response="utter_greet")
+    """The slots an opening message fills (never overwriting an answer). A message that is not the struggle (a
+    greeting, an introduction, a question) is greeted first, with who we are, and its question answered."""
+    text, intent = tracker.latest_message.get("text") or "", _intent(tracker)
+    filled = interview.read_opening(text)
+    tells_struggle = "struggle" in filled
+    if not tells_struggle:
+        dispatcher.utter_message(response="utter_greet")  # says it is a bot: "are you a bot?" is answered
+    asks = interview.asks_question(text)
+    if intent in interview.QUESTION_INTENTS and asks and (tells_struggle or intent != "ask_is_bot"):
+        _reply_to_question(dispatcher, intent)
+    elif intent in ("out_of_scope", "nlu_fallback") and asks and not tells_struggle:
+        dispatcher.utter_message(response="utter_out_of_scope")
     return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
+
+
+def _opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A message that only looked like something else (a person, stop, support) opens the interview."""
+    return _read_opening(dispatcher, tracker) + [FollowupAction("interview_form")]
 
 
 def _times_asked(tracker: Tracker, slot: str) -> int:
@@ -93,6 +107,7 @@ class FreeTextFormValidation(FormValidationAction):
     """
 
     answer_slots: Tuple[str, ...] = ()  # the questions this form asks
+    answers_that_end_their_question: Tuple[str, ...] = ()  # no longer required once answered, validated anyway
 
     @abstractmethod
     def name(self) -> Text:  # abstract, so the action server does not register this base class
@@ -100,10 +115,9 @@ class FreeTextFormValidation(FormValidationAction):
 
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
         """The slots to set when the visitor answered `slot`'s question with `value`."""
-        skipping = _intent(tracker) == "dont_know" or (
+        skipping = interview.says_dont_know(slot, str(value or ""), _intent(tracker)) or (
             slot == tracker.get_slot("requested_slot") and _reading(tracker, slot) == interview.SKIP_AND_REPLY)
-        return interview.record_answer(slot, value, "dont_know" if skipping else _intent(tracker),
-                                       tracker.get_slot(SKIPPED_SLOT))
+        return interview.record_answer(slot, value, "dont_know" if skipping else None, tracker.get_slot(SKIPPED_SLOT))
 
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
@@ -125,7 +139,7 @@ class FreeTextFormValidation(FormValidationAction):
             # Rasa's own from_text mapping may have taken it as the answer: undo that.
             return [SlotSet(INTRODUCTION_SLOT, text), SlotSet(asked, None)]
         if reading in (interview.ANSWER_AND_REPLY, interview.SKIP_AND_REPLY):
-            _reply_to_question(dispatcher, intent)
+            _reply_to_question(dispatcher, interview.asked_about(text, intent) or intent)
         return [SlotSet(asked, self.answer_value(asked, text, tracker))]
 
     def answer_value(self, slot: str, text: str, tracker: Tracker) -> Any:
@@ -137,7 +151,7 @@ class FreeTextFormValidation(FormValidationAction):
         required = await self._required(dispatcher, tracker, domain)
         validated: Dict[Text, Any] = {}
         for slot, value in tracker.slots_to_validate().items():
-            if slot in required:
+            if slot in required or slot in self.answers_that_end_their_question:
                 changes = self.validate_answer(slot, value, tracker)
                 validated.update(changes)
                 tracker.slots.update(changes)  # the next answer sees this one (e.g. the skipped list)
@@ -150,20 +164,50 @@ class FreeTextFormValidation(FormValidationAction):
 
 
 class ValidateInterviewForm(FreeTextFormValidation):
-    answer_slots = (*INTERVIEW_SLOTS, TARGET_DATE_SLOT)
+    answer_slots = (*INTERVIEW_SLOTS, TARGET_DATE_SLOT, IS_CUSTOMER_SLOT)
+    answers_that_end_their_question = (IS_CUSTOMER_SLOT,)
 
     def name(self) -> Text:
         return "validate_interview_form"
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        # Unsure is not nurture: one more question when the push is strong but no deadline was read.
         slots = tracker.current_slot_values()
+        questions = [slot for slot in domain_slots if slot not in (TARGET_DATE_SLOT, IS_CUSTOMER_SLOT)]
+        # Unsure whether they are a customer: ask once, before anything else.
+        if slots.get(CUSTOMER_UNSURE_SLOT) and slots.get(IS_CUSTOMER_SLOT) is None:
+            return [IS_CUSTOMER_SLOT, *questions]
+        # Unsure is not nurture: one more question when the push is strong but no deadline was read.
         answered = all(slots.get(slot) is not None for slot in INTERVIEW_SLOTS)
         if slots.get(TARGET_DATE_SLOT) is not None or (
                 answered and qualify.worth_asking_for_a_date(interview.answers(slots))):
-            return domain_slots
-        return [slot for slot in domain_slots if slot != TARGET_DATE_SLOT]
+            return [*questions, TARGET_DATE_SLOT]
+        return questions
+
+    def answer_value(self, slot: str, text: str, tracker: Tracker) -> Any:
+        if slot == IS_CUSTOMER_SLOT:  # asked once: unclear is read as a prospect, who loses nothing
+            return bool(interview.says_existing_customer(text, product.facts()["product"])
+                        or interview.consent_from(text, _intent(tracker)))
+        return text
+
+    def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        if slot == IS_CUSTOMER_SLOT:
+            return {slot: bool(value)}
+        return super().validate_answer(slot, value, tracker)
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        said, intent = tracker.latest_message.get("text") or "", _intent(tracker)
+        if any(event["name"] in INTERVIEW_SLOTS for event in events) and tracker.get_slot(IS_CUSTOMER_SLOT) is None \
+                and not tracker.get_slot(CUSTOMER_UNSURE_SLOT) \
+                and interview.may_be_a_customer(said, intent, product.facts()["product"]):
+            events.append(SlotSet(CUSTOMER_UNSURE_SLOT, True))  # kept as the answer; asked next whether a customer
+        if SlotSet(IS_CUSTOMER_SLOT, True) in events:  # a customer after all: support, and the interview ends
+            dispatcher.utter_message(text=product.answer("existing_customer"))
+            events += [SlotSet("interview_done", True), SlotSet("requested_slot", None), ActiveLoop(None),
+                       FollowupAction("action_listen")]
+        return events
 
 
 def _without_email(value: Any, tracker: Tracker) -> Dict[Text, Any]:
@@ -236,7 +280,7 @@ class ActionAssess(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         result = _assessment(tracker)
         return [SlotSet("buying_stage", result.buying_stage), SlotSet("qualified", result.qualified),
-                SlotSet("interview_done", True)]
+                SlotSet("nurture_reason", result.nurture_reason), SlotSet("interview_done", True)]
 
 
 class ActionStoreLead(Action):
@@ -263,7 +307,12 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
-        asked_for_a_person = _intent(tracker) == "request_human" or bool(slots.get(PERSON_REQUESTED_SLOT))
+        said = tracker.latest_message.get("text") or ""
+        asking_now = interview.asks_for_a_person(said, _intent(tracker)) and said not in slots.values()
+        if not asking_now and _intent(tracker) == "request_human" and tracker.active_loop_name is None \
+                and not slots.get("interview_done") and not slots.get(PERSON_REQUESTED_SLOT):
+            return _opening(dispatcher, tracker)  # NLU read a person where the visitor told their story
+        asked_for_a_person = asking_now or bool(slots.get(PERSON_REQUESTED_SLOT))
         reason = "visitor_requested_human" if asked_for_a_person else "qualified"
         reachable = interview.email(slots) is not None
         # Closing any form (even when none is open) keeps the rules' view of a handoff the same everywhere.
@@ -275,6 +324,8 @@ class ActionHandoff(Action):
         fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
                              interview.contact(slots), tracker.events)
         closed.append(SlotSet(NEEDS_EMAIL_SLOT, False))
+        if "email" in (slots.get(SKIPPED_SLOT) or []):
+            closed.append(SlotSet("email", None))  # "no email, just reply here" is no address (the transcript keeps it)
         for attempt in range(1, self.SAVE_ATTEMPTS + 1):
             try:
                 brief_id = await asyncio.to_thread(briefs.save_handoff, fields)
@@ -288,7 +339,15 @@ class ActionHandoff(Action):
         logger.info("Stored brief %s for %r (%s)", brief_id, tracker.sender_id, reason)
         # Promise a reply by email only to visitors who gave one.
         dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"))
-        return closed + [ConversationPaused()]
+        # A person has the conversation now: handed back, the bot answers questions but does not restart the interview.
+        return closed + [SlotSet("interview_done", True), ConversationPaused()]
+
+
+def _changes_mind_about_contact(tracker: Tracker) -> bool:
+    """After declining contact, "actually, do send me the guides" (whatever NLU read it as)."""
+    said = tracker.latest_message.get("text") or ""
+    return tracker.get_slot("contact_consent") is False and tracker.active_loop_name is None \
+        and interview.changes_mind_about_contact(said, _intent(tracker))
 
 
 class ActionAfterInterview(Action):
@@ -299,9 +358,7 @@ class ActionAfterInterview(Action):
         return "action_after_interview"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        said = tracker.latest_message.get("text") or ""
-        declined = tracker.get_slot("contact_consent") is False
-        if declined and interview.changes_mind_about_contact(said, _intent(tracker)):
+        if _changes_mind_about_contact(tracker):
             return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True)]
         dispatcher.utter_message(response="utter_after_interview")
         return [SlotSet(CONTACT_REOPENED_SLOT, False)]
@@ -322,7 +379,23 @@ class ActionCustomerOrProspect(Action):
         if tracker.get_slot("interview_done"):
             dispatcher.utter_message(response="utter_after_interview")
             return []
-        return _read_opening(dispatcher, tracker) + [FollowupAction("interview_form")]
+        unsure = interview.may_be_a_customer(text, _intent(tracker), product.facts()["product"])
+        return [SlotSet(CUSTOMER_UNSURE_SLOT, True)] * unsure + _opening(dispatcher, tracker)
+
+
+class ActionGoodbye(Action):
+    """A wish to stop outside the forms: goodbye when the visitor says so; a first message NLU read as one
+    ("Evening, sorry for the late message") opens the interview instead."""
+
+    def name(self) -> Text:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        said = tracker.latest_message.get("text") or ""
+        if interview.says_stop(said, _intent(tracker)) or tracker.get_slot("interview_done"):
+            dispatcher.utter_message(response="utter_goodbye")
+            return []
+        return _opening(dispatcher, tracker)
 
 
 class ActionAnswerProductQuestion(Action):
@@ -332,6 +405,9 @@ class ActionAnswerProductQuestion(Action):
         return "action_answer_product_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if _changes_mind_about_contact(tracker):  # "on second thought, send me the guides" is no onboarding question
+            return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True),
+                    FollowupAction("contact_form")]
         text = product.answer(_intent(tracker))
         if text is None:
             dispatcher.utter_message(response="utter_out_of_scope")

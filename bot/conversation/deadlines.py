@@ -60,6 +60,11 @@ class Reading:
         return bool(self.mentions)
 
     @property
+    def overdue(self) -> bool:
+        """Only past times, not told as events: "yesterday, honestly" answering when they need it."""
+        return bool(self.mentions) and all(m.months is None and not m.told_as_past for m in self.mentions)
+
+    @property
     def months_to_coming_event(self) -> Optional[float]:
         """The nearest date told as still to come: what a story of events ("On Monday our CFO quit, and the
         auditors arrive in January") says is ahead, leaving out when things happened and the time under way."""

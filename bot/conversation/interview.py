@@ -29,33 +29,64 @@ QUESTION_OPENERS = frozenset({
 NAME_SLOTS = ("name", "company")  # whatever the visitor typed: "Human Partners", "Stop & Shop Deli"
 NAME_CONNECTORS = frozenset({"&", "and", "of", "the", "de", "da", "del", "van", "von", "der", "den", "la", "le", "-"})
 LONE_WORD_REQUESTS = frozenset({"stop", "human", "person", "agent", "quit", "bye", "goodbye", "help"})
-# Said by existing customers; {product} stands for the product's name (product.yml).
+# Said by existing customers: they say they are one, or name our product's account, login, billing or seats;
+# {product} stands for the product's name (product.yml). A login or a bill alone may be their own tool's.
 CUSTOMER_SIGNS = (
-    r"\b(?:(?:already|existing|current|paying) (?:a |an )?(?:customer|client|user|subscriber)s?"
-    r"|(?:we|i)(?:'re|'m| are| am) (?:a |an )?(?:{product} )?(?:customer|client|user|subscriber)s?"
-    r"|(?:our|my) (?:{product} )?(?:account|login|log-in|password|subscription|seats?|licen[cs]es?|plan)"
-    r"|(?:more|extra|additional|two|three|\d+) (?:more )?seats|(?:your|the {product}) invoice|charged us twice"
-    r"|(?:log|sign) ?in|reset (?:my|our) password|(?:add|remove) (?:a )?seats?"
-    r"|{product} (?:account|login|billing|invoice|subscription|seats?))\b")
+    r"\b(?:(?:already|existing|current|paying) (?:a |an )?(?:{product} )?(?:customer|client|user|subscriber)s?"
+    r"|(?:we|i)(?:'re|'m| are| am) (?:a |an )?(?:{product} )?(?:customer|client|user|subscriber)s?(?! of (?!yours))"
+    r"|(?:we|i) (?:already |currently |still )?(?:use|pay for|have|subscribe to|signed up (?:for|to)) {product}"
+    r"|{product} (?:account|login|log-in|password|billing|bill|invoice|charge|subscription|seats?|plan|licen[cs]es?)"
+    r"|(?:add|remove|buy) (?:\w+ )?(?:more |extra |additional )?seats? (?:to|on|from) (?:our|my) "
+    r"(?:{product} )?(?:account|plan)"
+    r"|(?:your|the {product}) (?:invoice|bill)|you(?:'ve)? charged (?:us|me))\b")
+# A support problem that may be with our product or with their own tool: asked once whether they are a customer.
+SUPPORT_SIGNS = re.compile(r"\b(?:log ?in|logins?|sign ?in|password|(?:my|our) account|subscription|seats?|invoices?|"
+                           r"bill(?:ing|ed)?|charged?|refund|licen[cs]es?)\b", re.IGNORECASE)
+# A request for a person says so: "Viewing feedback never gets back to the sellers" read as one is an answer.
+PERSON_WORDS = re.compile(r"\b(?:human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|"
+                          r"account exec\w*|colleague|sales\w*|founder|call ?back|call me|reach out|get in touch|"
+                          r"(?:talk|speak|chat)(?:ing)? (?:to|with)|(?:an?|live|real|actual|to) agent|^agent)\b",
+                          re.IGNORECASE)
 # A wish to stop says so; "before Black Friday" read as `stop` is an answer.
 STOP_WORDS = re.compile(r"\b(?:stop|quit|bye|goodbye|not interested|leave me|enough|cancel|that's all|no more|"
                         r"end (?:this|the chat)|unsubscribe|go away|forget it)\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))\b[^.!?…]*?"
-                      r"(?:[.!?…,]+\s*|$)", re.IGNORECASE)
+GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|greetings|hallo|bonjour|guten tag|hola|ciao|salut|hej|moin|g'day|"
+                      r"(?:good )?(?:morning|afternoon|evening|day))\b[^.!?…]*?(?:[.!?…,]+\s*|$)", re.IGNORECASE)
 # "I'm the practice manager at…", "We're a 12-person studio", "This is Anna from…" (a name is capitalised).
-INTRODUCTION = re.compile(r"^(?i:i'?m|i am|we'?re|we are|this is|my name is|here is|i work|i run|i lead|i manage)"
-                          r"\s+(?:(?i:a|an|the|at|for|in) |[A-Z0-9])")
+INTRODUCTION = re.compile(r"^(?i:i'?m|i am|we'?re|we are|this is|my name is|here is|i work|i run|i lead|i manage|"
+                          r"i look after|i oversee|i coordinate|i handle)\s+(?:(?i:a|an|the|at|for|in) |[A-Z0-9])"
+                          # how they found us: "Found you through a LinkedIn post", "A friend recommended you"
+                          r"|^(?i:(?:i |we )?(?:found|saw|came across|heard (?:about|of)|read about|was sent to) "
+                          r"(?:you|this)|(?:a |my |our )?(?:friend|colleague|partner) (?:recommended|mentioned|told))")
+# Said in passing before getting to the point.
+SMALL_TALK = re.compile(r"\b(?:sorry (?:for|about) (?:the )?(?:late|delay\w*|bother\w*)"
+                        r"(?: (?:message|reply|hour|night))?"
+                        r"|(?:a )?bit late(?:, I know)?|happy (?:monday|tuesday|wednesday|thursday|friday|weekend"
+                        r"|new year|holidays)|hope (?:you(?:'re| are) well|all is well)|quick question"
+                        r"|just (?:browsing|looking|curious))\b", re.IGNORECASE)
 PROBLEM_WORDS = re.compile(
     r"\b(?:problem|issue|struggl|can'?t|cannot|hard|slow|late|manual|mess|keep|always|never|los[et]|losing|"
-    r"broken|fail|pain|waste|stuck|too (?:much|many|long)|takes? (?:days|hours|forever)|drown|chaos|errors?|"
-    r"mistakes?|behind|overwhelm|complain|need help|spreadsheet)", re.IGNORECASE)
+    r"broken|fail|pain|waste|stuck|too (?:much|many|long)|tak(?:es?|ing) (?:\w+ )?(?:days|weeks|hours|months|forever)|"
+    r"drown|chaos|errors?|mistakes?|behind|overwhelm|complain|need help|spreadsheet|nightmare|frustrat|annoy|"
+    r"tired of|sick of|headache|disaster|wrong|miss(?:ed|ing)?|double[ -]?book|lost|bounce)", re.IGNORECASE)
+
+
+MARKUP = re.compile(r"<[^<>]{1,200}>")
+
+
+def without_markup(text: str) -> str:
+    """The words of a message without HTML tags ("<b>Bold</b> Coffee" reads "Bold Coffee"); a message that is only
+    markup keeps its text, so there is always something to read."""
+    plain = " ".join(MARKUP.sub(" ", text).split())
+    return plain or text
 
 
 def asks_question(text: str) -> bool:
-    """A question mark, or a question's first word ("how much for 10 users")."""
+    """Ends with a question mark, or starts with a question's first word ("how much for 10 users"); a question
+    quoted inside a sentence ("clients email us 'hello??' because…") is not the visitor's."""
     words = text.strip().lower().split()
-    return "?" in text or (bool(words) and words[0].strip(",.!") in QUESTION_OPENERS)
+    return text.rstrip(" '\"’”)").endswith("?") or (bool(words) and words[0].strip(",.!") in QUESTION_OPENERS)
 
 
 def states_something(text: str) -> bool:
@@ -63,16 +94,20 @@ def states_something(text: str) -> bool:
     return any(part.strip(" .!…") and not asks_question(part) for part in SENTENCE_END.split(text.strip()))
 
 
-def describes_a_problem(text: str) -> bool:
-    """Whether a message tells something beyond a greeting, an introduction ("I'm the practice manager at a
-    law firm") or a question: only such a message is the visitor's struggle."""
+def describes_a_problem(text: str, min_words: int = 8) -> bool:
+    """Whether a message tells something beyond a greeting, small talk, an introduction ("I'm the practice
+    manager at a law firm") or a question: only such a message is the visitor's struggle. Fewer than
+    `min_words` words ("Hi, small software house") are an introduction unless they name a problem; asked what
+    brought them here, people answer in fewer words than they open with."""
     for sentence in SENTENCE_END.split(text.strip()):
-        said = GREETING.sub("", sentence.strip(), count=1).strip()
-        if len(said.split()) < 2 or (asks_question(said) and not PROBLEM_WORDS.search(said)):
+        said = SMALL_TALK.sub(" ", GREETING.sub("", sentence.strip(), count=1)).strip(" ,.!…-")
+        problem = PROBLEM_WORDS.search(said)
+        if len(said.split()) < 2 or (asks_question(said) and not problem):
             continue
-        if INTRODUCTION.match(said) and not PROBLEM_WORDS.search(said):
+        if INTRODUCTION.match(said) and not problem:
             continue
-        return True
+        if problem or len(said.split()) >= min_words:
+            return True
     return False
 
 
@@ -84,6 +119,22 @@ def looks_like_a_name(text: str) -> bool:
     if len(words) == 1:
         return words[0][:1].isupper() and words[0].lower().strip(".!") not in LONE_WORD_REQUESTS
     return all(word[:1].isupper() or word.lower() in NAME_CONNECTORS for word in words)
+
+
+def may_be_a_customer(text: str, intent: Optional[str], product_name: str) -> bool:
+    """NLU read a support problem that does not name our product: a customer or a prospect? (ask once)"""
+    return intent == "existing_customer" and not says_existing_customer(text, product_name) \
+        and bool(SUPPORT_SIGNS.search(text))
+
+
+def asks_for_a_person(text: str, intent: Optional[str]) -> bool:
+    """NLU read a request for a person, and the message says so (a name like "Human Partners" is not one)."""
+    return intent == "request_human" and bool(PERSON_WORDS.search(text)) and not looks_like_a_name(text)
+
+
+def says_stop(text: str, intent: Optional[str]) -> bool:
+    """NLU read a wish to stop, and the message says so ("Evening, sorry for the late message" does not)."""
+    return intent == "stop" and bool(STOP_WORDS.search(text))
 
 
 def says_existing_customer(text: str, product_name: str) -> bool:
@@ -110,17 +161,44 @@ def read_reply(slot: str, text: str, intent: str, times_asked: int, product_name
         return NOT_AN_ANSWER
     if (slot in NAME_SLOTS and looks_like_a_name(text)) or (slot == "contact_consent" and intent == "request_human"):
         return ANSWER  # a name is a name; asked about contact, "speak to someone" is a yes
-    if intent == "request_human" or (intent == "stop" and STOP_WORDS.search(text)):
+    if asks_for_a_person(text, intent) or says_stop(text, intent):
         return NOT_AN_ANSWER
     if intent == "existing_customer" and says_existing_customer(text, product_name):
         return NOT_AN_ANSWER
-    if slot == "struggle" and times_asked < 2 and not describes_a_problem(text):
+    if slot == "struggle" and times_asked < 2 and not describes_a_problem(text, min_words=4):
         return NOTED
     if intent in QUESTION_INTENTS and asks_question(text):
         if states_something(text):
             return ANSWER_AND_REPLY
         return SKIP_AND_REPLY if times_asked >= 2 else NOT_AN_ANSWER
+    if intent not in QUESTION_INTENTS and asked_about(text, intent) is not None:  # an answer, then a question
+        return ANSWER_AND_REPLY
     return ANSWER
+
+
+# The product question a sentence asks, for a message NLU read as an answer ("Within two months. Is there a
+# nonprofit discount?"): the first topic whose words the question sentence has.
+QUESTION_TOPICS = (
+    ("ask_pricing", r"pric|cost|discount|how much|fee|per (?:user|seat|month)|cheap|expensive|budget|plans?\b"),
+    ("ask_free_trial", r"trial|try it|for free"),
+    ("ask_integrations", r"integrat|connect (?:to|with)|work with|sync|xero|quickbooks|slack|outlook|api\b"),
+    ("ask_security", r"secur|gdpr|hosted|host (?:our|the)? ?data|encrypt|privacy|where is (?:our|the) data|\beu\b"),
+    ("ask_onboarding", r"onboard|set ?up|training|migrat|get started"),
+    ("ask_demo", r"\bdemo|show me|walk ?through"),
+    ("ask_support", r"support|help ?desk"),
+)
+
+
+def asked_about(text: str, intent: Optional[str]) -> Optional[str]:
+    """The product question a message asks: NLU's when it read one, else the topic of a question sentence."""
+    if intent in QUESTION_INTENTS:
+        return intent
+    for sentence in SENTENCE_END.split(text.strip()):
+        if sentence.rstrip().endswith("?"):
+            for topic, words in QUESTION_TOPICS:
+                if re.search(words, sentence, re.IGNORECASE):
+                    return topic
+    return None
 
 
 def answers(slots: Dict[str, object]) -> Dict[str, Optional[str]]:
@@ -134,7 +212,8 @@ def answers(slots: Dict[str, object]) -> Dict[str, Optional[str]]:
 
 
 def _sentences_with(text: str, keep) -> Optional[str]:
-    chosen = [sentence for sentence in nlp.sentences(text) if keep(sentence)]
+    """The sentences of `text` that `keep` accepts, small talk aside ("happy Friday" names no deadline)."""
+    chosen = [sentence for sentence in nlp.sentences(text) if keep(SMALL_TALK.sub(" ", sentence))]
     return " ".join(chosen) or None
 
 
@@ -160,6 +239,20 @@ def read_opening(text: str) -> Dict[str, str]:
     return filled
 
 
+DONT_KNOW_WORDS = re.compile(
+    r"\b(?:(?:don'?t|do not) (?:really )?know|dunno|no (?:idea|clue)|not (?:really )?sure|unsure|idk|"
+    r"can'?t say|hard to say|skip|pass|rather not|prefer not|no comment|not certain|beats me|who knows|n/?a|"
+    r"not a clue|haven'?t (?:really )?(?:thought|decided)|no answer|nothing to say|next question)\b", re.IGNORECASE)
+
+
+def says_dont_know(slot: str, text: str, intent: Optional[str]) -> bool:
+    """The visitor does not know (the question is skipped): NLU says so and a few words do ("no idea, sorry"),
+    unless they name a time where one was asked ("the week after next" read as `dont_know` is a deadline)."""
+    if intent != "dont_know" or not DONT_KNOW_WORDS.search(text) or len(text.split()) > 8:
+        return False  # "Housekeeping doesn't know which rooms are free" is a struggle
+    return slot not in ("timeline", TARGET_DATE_SLOT) or deadlines.read(text, dt.date.today()).months is None
+
+
 def record_answer(slot: str, value: object, intent: Optional[str], skipped: Optional[list]) -> Dict[str, object]:
     """Slot events for an answer: kept verbatim; "I don't know"/"skip" marks the question skipped."""
     skipped = list(skipped or [])
@@ -172,7 +265,8 @@ def record_answer(slot: str, value: object, intent: Optional[str], skipped: Opti
 
 CONSENT_WORDS = re.compile(
     r"\b(?P<yes>yes|yeah|yep|yup|sure|ok|okay|please do|absolutely|definitely|of course|go ahead|why not"
-    r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out)\b"
+    r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out"
+    r"|(?<!n't )(?<!not )(?:do |please )?send (?:me|us|them|it|those|the guides?))\b"
     r"|\b(?P<no>(?:don't|do not|never) (?:contact|call|e-?mail|reach) me|no|nope|nah|not now|not yet|no thanks"
     r"|rather not|not interested|don't|do not)\b",
     re.IGNORECASE)
@@ -194,7 +288,8 @@ def email(slots: Dict[str, object]) -> Optional[str]:
     return (contact(slots) or {}).get("email")
 
 
-ASKS_TO_BE_CONTACTED = re.compile(r"\b(?:contact|call|e-?mail|reach|get in touch|changed my mind|follow up)\b",
+ASKS_TO_BE_CONTACTED = re.compile(r"\b(?:contact|call|e-?mail|reach|get in touch|changed my mind|follow up|send"
+                                  r"|on second thought|second thoughts)\b",
                                   re.IGNORECASE)
 
 

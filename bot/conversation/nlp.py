@@ -46,11 +46,12 @@ TOOLS = [
 
 # Buying-stage and force cues, matched on lemmas so "losing", "lost" and "lose" all count.
 CUES: Dict[str, List[str]] = {
-    # Read from the why-now and timeline answers only: comparing options or a decision date.
+    # Read from the why-now and timeline answers only: comparing options or a decision date. A contract that
+    # ends is read with its date (deadlines.py): matched by lemma, "contract ends" would also read "ended".
     "DECIDING": [
         "comparing", "shortlist", "shortlisted", "trial ends", "trial expires", "trial is ending",
         "decide by", "decision by", "decision next", "evaluating", "pick a vendor", "choose between",
-        "contract renewal", "contract ends", "contract is up", "budget approved", "budget is approved",
+        "contract renewal", "contract is up", "budget approved", "budget is approved",
         "rfp", "final round", "other vendors", "a few vendors", "two vendors", "three vendors",
     ],
     "PASSIVE": [

@@ -27,6 +27,7 @@ class Assessment:
     forces: Dict[str, Force]
     qualified: bool
     reasons: List[str]  # each qualification check, met or not, in words
+    nurture_reason: Optional[str] = None  # why a visitor is not qualified, for the nurture message (NURTURE_REASONS)
 
     def forces_json(self) -> Dict[str, dict]:
         return {name: asdict(force) for name, force in self.forces.items()}
@@ -59,7 +60,8 @@ def deadline(answers: Dict[str, Optional[str]],
 
     The timeline answer says when; if it names no time at all, the why-now answer may ("the auditors arrive in
     January"), but not with when its events happened ("on Monday our CFO quit", "this week we lost a client").
-    A timeline that names only a past or far time ("yesterday", "in 2029") is its answer. A renewal counts with
+    A timeline that names only a far time ("in 2029") is its answer; one that only names a past time, not as
+    a story of what happened, says it is overdue. A renewal counts with
     the date its own sentence gives ("our contract renews on January 15").
     """
     today = today or dt.date.today()
@@ -68,6 +70,8 @@ def deadline(answers: Dict[str, Optional[str]],
     target = deadlines.read(answers.get("target_date"), today)  # the one clarifying question, if asked
     if timeline.names_a_time:
         months = timeline.months
+        if months is None and timeline.overdue:
+            months = 0.0  # "When do you need this?" "Yesterday, honestly": it is overdue
     elif target.names_a_time:
         months = target.months
     else:
@@ -149,7 +153,8 @@ def rate_anxiety(answers: Dict[str, Optional[str]]) -> Force:
     worries = answers.get("anxieties")
     if not _stated(worries):
         return Force(0, [worries] if worries else [])
-    strong = "STRONG_ANXIETY" in nlp.cues(worries) or len(nlp.sentences(worries)) > 1 or (
+    # Several worries, not one told with its context ("Is it secure? We have patient data." is one worry).
+    strong = "STRONG_ANXIETY" in nlp.cues(worries) or len(nlp.sentences(worries)) > 2 or (
         worries.count(",") + worries.lower().count(" and ") >= 2
     )
     return Force(2 if strong else 1, [worries])
@@ -184,4 +189,21 @@ def assess(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -
          f"Doing nothing looks fine to them: “{cost}”."),
     ]
     qualified = all(ok for ok, _, _ in checks)
-    return Assessment(stage, forces, qualified, [yes if ok else no for ok, yes, no in checks])
+    return Assessment(stage, forces, qualified, [yes if ok else no for ok, yes, no in checks],
+                      None if qualified else _nurture_reason(checks, stage))
+
+
+# Why a visitor is nurtured, so the message follows the actual reason and never contradicts what they said
+# ("no pressing need" to someone with a deadline next month). utter_nurture has one wording per reason.
+NURTURE_REASONS = ("early", "no_deadline", "worries", "doing_nothing_is_fine")
+
+
+def _nurture_reason(checks: List[Tuple[bool, str, str]], stage: str) -> str:
+    struggle, active, outweighs, needs_change = (ok for ok, _, _ in checks)
+    if not struggle or stage == "first_thought":
+        return "early"
+    if not active:
+        return "no_deadline"
+    if not needs_change:
+        return "doing_nothing_is_fine"
+    return "worries"

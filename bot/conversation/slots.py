@@ -19,3 +19,6 @@ PERSON_REQUESTED_SLOT = "person_requested"
 EMAIL_OFFERED_SLOT = "email_offered"
 CONTACT_REOPENED_SLOT = "contact_reopened"  # a visitor who declined contact said yes later: ask the details
 NEEDS_EMAIL_SLOT = "needs_email"  # true between that offer and the handoff: the rules open handoff_form
+# Unsure whether a visitor is an existing customer ("the login keeps timing out"): asked once, first in the interview.
+CUSTOMER_UNSURE_SLOT = "customer_unsure"
+IS_CUSTOMER_SLOT = "is_customer"

@@ -1,5 +1,6 @@
-"""`make evaluate`: held-out and cross-validated NLU scores, the confusions, and the test stories' pass rate,
-written to reports/ as Markdown (with Rasa's confusion-matrix image) and compared with the previous run."""
+"""`make evaluate`: held-out and cross-validated NLU scores, the confusions, the test stories' pass rate and the
+conversation suite's (tests/e2e/test_visitors.py, played on the whole stack), written to reports/ as Markdown
+(with Rasa's confusion-matrix image) and compared with the previous run."""
 from __future__ import annotations
 
 import datetime as dt
@@ -66,6 +67,7 @@ def run(model: Path, folds: int = 3) -> dict:
         if stories.returncode:
             raise RuntimeError(stories.stderr[-2000:])
         story_report = json.loads((work_dir / "stories" / "story_report.json").read_text())
+        suite = _conversation_suite(work_dir / "suite.json")
     conversations = story_report["conversation_accuracy"]
     return {
         "at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -74,7 +76,18 @@ def run(model: Path, folds: int = 3) -> dict:
         "cross_validation": {"folds": folds, "macro_f1": round(cross_report["macro avg"]["f1-score"], 4),
                              "intents": _intent_scores(cross_report)},
         "stories": {"correct": conversations["correct"], "total": conversations["total"]},
+        "suite": suite,
     }
+
+
+def _conversation_suite(results: Path) -> dict:
+    """Plays the conversation suite on the whole stack (a few minutes) and returns its pass rate."""
+    played = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "tests/e2e/test_visitors.py"], cwd=config.ROOT, capture_output=True, text=True,
+                            env={**config.rasa_env(), "CONVERSATION_SUITE_RESULTS": str(results)})
+    if not results.exists():
+        raise RuntimeError("the conversation suite did not run:\n" + played.stdout[-2000:] + played.stderr[-2000:])
+    return json.loads(results.read_text())
 
 
 def compare(previous: Optional[dict], current: dict, tolerance: float = 0.005) -> List[str]:
@@ -99,21 +112,37 @@ def compare(previous: Optional[dict], current: dict, tolerance: float = 0.005) -
     before_stories = previous["stories"]["correct"] / max(previous["stories"]["total"], 1)
     after_stories = current["stories"]["correct"] / max(current["stories"]["total"], 1)
     moved("test stories passing", before_stories, after_stories)
+    if previous.get("suite") and current.get("suite"):
+        before, after = previous["suite"], current["suite"]
+        moved("conversation suite passing", before["passed"] / max(before["total"], 1),
+              after["passed"] / max(after["total"], 1))
+        for category, (passed, total) in sorted(after["categories"].items()):
+            if category in before["categories"]:
+                was_passed, was_total = before["categories"][category]
+                moved(f"conversation suite, {category}", was_passed / max(was_total, 1), passed / max(total, 1))
+        newly_failing = sorted(set(after["failed"]) - set(before["failed"]))
+        if newly_failing:
+            changes.append("DOWN: now failing in the conversation suite: " + "; ".join(newly_failing))
     return changes or ["No score moved by more than 0.005."]
 
 
 def markdown(current: dict, changes: List[str], limits: Dict[str, float]) -> str:
-    holdout, cross = current["holdout"], current["cross_validation"]
+    holdout, cross, suite = current["holdout"], current["cross_validation"], current["suite"]
     lines = [f"# Evaluation, {current['at']}", "",
              f"- Held-out NLU (tests/nlu/holdout.yml): macro F1 **{holdout['macro_f1']:.3f}** "
              f"(CI fails below {limits['holdout_macro_f1']:.2f}), accuracy {holdout['accuracy']:.3f}",
              f"- Cross-validation on data/nlu ({cross['folds']} folds): macro F1 {cross['macro_f1']:.3f}",
-             f"- Test stories: {current['stories']['correct']} of {current['stories']['total']} pass", "",
+             f"- Test stories: {current['stories']['correct']} of {current['stories']['total']} pass",
+             f"- Conversation suite (tests/e2e/visitors, the whole stack): {suite['passed']} of {suite['total']} "
+             "visitors pass", "",
              "## Since the previous run", ""] + [f"- {change}" for change in changes] + [
              "", "## Per intent (F1)", "", "| intent | held-out | cross-validation |", "|---|---|---|"]
     for intent in sorted(holdout["intents"]):
         lines.append(f"| {intent} | {holdout['intents'][intent]:.3f} | "
                      f"{cross['intents'].get(intent, float('nan')):.3f} |")
+    lines += ["", "## Conversation suite by category", "", "| category | passed | of |", "|---|---|---|"]
+    lines += [f"| {category} | {passed} | {total} |" for category, (passed, total) in suite["categories"].items()]
+    lines += [f"- failing: {name}" for name in suite["failed"]]
     lines += ["", "## Most frequent confusions (held-out)", "", "| intent | predicted as | times |", "|---|---|---|"]
     lines += [f"| {c['intent']} | {c['predicted']} | {c['count']} |" for c in holdout["confusions"]]
     lines += ["", "![Confusion matrix of the held-out set](intent_confusion_matrix.png)", ""]

@@ -17,7 +17,7 @@ from bot.config import MODEL, MODEL_DIR
 
 FINGERPRINT = MODEL_DIR / "current.fingerprint"
 PIPELINE_SOURCE = "bot/conversation/nlp.py"
-TRAINING_INPUTS = ["config.yml", "domain.yml", "data", PIPELINE_SOURCE]
+TRAINING_INPUTS = ["config.yml", "domain.yml", "data", PIPELINE_SOURCE, "components"]
 TEST_STORIES = config.ROOT / "tests" / "test_stories.yml"
 
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
+import os
 import queue
 import re
 import time
@@ -60,6 +62,7 @@ VISITOR_KEYS = {"name", "category", "opening", "answers", "interjections", "afte
 QUESTION_WORDS = {"email": "email", "company": "company", "your name": "name", "who am i talking": "name",
                   "date": "timeline", "deadline": "timeline"}
 FALLBACK_ANSWER = "I'm not sure, sorry."
+RESULTS_ENV = "CONVERSATION_SUITE_RESULTS"  # a file the suite writes its pass rate to (`make evaluate`)
 # What the bot says to someone who stops (domain.yml), to tell a stop from a conversation that just ended.
 GOODBYES = {variant["text"].strip() for variant in
             yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]["utter_goodbye"]}
@@ -371,6 +374,16 @@ class Suite(dict):
     def __repr__(self) -> str:
         return f"<{len(self)} visitors played in {self.seconds:.0f} s>"
 
+    def results(self) -> dict:
+        """The pass rate, overall and by category, and who failed (what `make evaluate` reports)."""
+        by_category: Dict[str, List[bool]] = defaultdict(list)
+        for name, passed in self.passed.items():
+            by_category[BY_NAME[name]["category"]].append(passed)
+        return {"passed": sum(self.passed.values()), "total": len(self.passed),
+                "categories": {category: [sum(passes), len(passes)]
+                               for category, passes in sorted(by_category.items())},
+                "failed": sorted(name for name, passed in self.passed.items() if not passed)}
+
     def summary(self) -> List[str]:
         by_category: Dict[str, List[bool]] = defaultdict(list)
         for name, passed in self.passed.items():
@@ -413,6 +426,8 @@ def played(request, stacks):
         capture = request.config.pluginmanager.getplugin("capturemanager")
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             print("\n".join(suite.summary()))
+        if os.environ.get(RESULTS_ENV):  # `make evaluate` reads the pass rate from here
+            Path(os.environ[RESULTS_ENV]).write_text(json.dumps(suite.results(), indent=2))
 
 
 # Visitors the bot still fails (issue 8 is open): listed by name with what goes wrong, marked as expected

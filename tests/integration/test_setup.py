@@ -43,7 +43,7 @@ def test_find_python_prefers_path_then_pyenv_and_explains_when_there_is_none(tmp
 
 
 def test_the_training_fingerprint_follows_config_domain_data_and_the_pipeline(tmp_path, monkeypatch):
-    for name in ("config.yml", "domain.yml", "bot/conversation/nlp.py", "data/nlu/a.yml"):
+    for name in ("config.yml", "domain.yml", "bot/conversation/nlp.py", "data/nlu/a.yml", "components/markup.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name)
     monkeypatch.setattr(config, "ROOT", tmp_path)
@@ -53,6 +53,9 @@ def test_the_training_fingerprint_follows_config_domain_data_and_the_pipeline(tm
     assert model.training_fingerprint() == before
     (tmp_path / "data" / "nlu" / "a.yml").write_text("changed")
     assert model.training_fingerprint() != before
+    changed_data = model.training_fingerprint()
+    (tmp_path / "components" / "markup.py").write_text("a pipeline component changed")
+    assert model.training_fingerprint() != changed_data
 
 
 def test_bot_briefs_on_the_command_line(app_database):

@@ -17,8 +17,9 @@ def test_read_opening_fills_what_the_first_message_already_says():
 
 
 def test_read_opening_never_overwrites_an_answer():
-    _, events = run(actions.ActionReadOpening(), tracker("by friday", slots={"struggle": "late invoices"}))
-    assert slot_events(events) == {"timeline": "by friday"}
+    said = "Invoices go out late every month and we need this fixed by friday"
+    _, events = run(actions.ActionReadOpening(), tracker(said, slots={"struggle": "late invoices"}))
+    assert slot_events(events) == {"timeline": "Invoices go out late every month and we need this fixed by friday"}
 
 
 def test_interview_answers_are_kept_verbatim():
@@ -128,7 +129,8 @@ def test_an_email_the_visitor_does_not_know_moves_on_without_a_complaint():
 
 def test_assess_sets_stage_and_qualification():
     _, events = run(actions.ActionAssess(), tracker(slots=QUALIFIED))
-    assert slot_events(events) == {"buying_stage": "active_looking", "qualified": True, "interview_done": True}
+    assert slot_events(events) == {"buying_stage": "active_looking", "qualified": True, "nurture_reason": None,
+                                    "interview_done": True}
 
 
 def test_a_question_the_company_did_not_answer_gets_the_fallback():
@@ -181,3 +183,38 @@ def test_the_email_before_a_requested_handoff_is_taken_or_skipped_never_asked_ag
                       active_loop="handoff_form")
     _, events = run(actions.ValidateHandoffForm(), opening)
     assert "email" not in slot_events(events)  # the request itself is not the answer
+
+
+def followed_by(events):
+    return next((event["name"] for event in events if event["event"] == "followup"), None)
+
+
+def test_a_first_message_read_as_stop_without_saying_so_opens_the_interview():
+    messages, events = run(actions.ActionGoodbye(), tracker("Evening, sorry for the late message", "stop",
+                                                            slots={"interview_done": False}))
+    assert messages[0]["response"] == "utter_greet"
+    assert followed_by(events) == "interview_form"
+    messages, events = run(actions.ActionGoodbye(), tracker("ok bye, not interested", "stop"))
+    assert [m["response"] for m in messages] == ["utter_goodbye"] and events == []
+
+
+def test_after_declining_contact_a_change_of_mind_read_as_a_question_reopens_contact():
+    said = "Actually, on second thought, do send me the guides"
+    messages, events = run(actions.ActionAnswerProductQuestion(),
+                           tracker(said, "ask_onboarding", slots={"contact_consent": False, "interview_done": True}))
+    assert messages == [] and slot_events(events)["contact_consent"] is True
+    assert followed_by(events) == "contact_form"
+
+
+def test_an_unsure_support_problem_is_kept_and_asked_about_once():
+    said = "Our customers can't log in to the booking portal we built"
+    state = tracker(said, "existing_customer", slots={"requested_slot": "struggle"}, active_loop="interview_form")
+    _, events = run(actions.ValidateInterviewForm(), state)
+    assert slot_events(events)["struggle"] == said and slot_events(events)["customer_unsure"] is True
+    assert slot_events(events)["requested_slot"] == "is_customer"
+    answered = tracker("Yes, we've had it since spring", "affirm", active_loop="interview_form",
+                       slots={"requested_slot": "is_customer", "customer_unsure": True, "struggle": said})
+    messages, events = run(actions.ValidateInterviewForm(), answered)
+    assert messages[0]["text"] == product.answer("existing_customer")
+    assert any(event["event"] == "active_loop" and event["name"] is None for event in events)
+    assert followed_by(events) == "action_listen"  # the form ends here, no further question

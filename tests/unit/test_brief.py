@@ -24,9 +24,28 @@ def test_the_summary_quotes_the_visitor_and_invents_nothing():
     for quote in re.findall(r"“(.*?)”", summary):
         assert quote in said
     assert summary.startswith("Maria <b>Gonzalez</b> (Bright Dental) is actively looking.")
-    assert "In their words: “Our invoices go out late every month.” Why now:" in summary
+    # A short answer is kept whole, not cut to its first sentence.
+    assert "In their words: “Our invoices go out late every month. Three people edit the same spreadsheet.”" in summary
     assert "dates: last tuesday, in 2 days, two weeks ago, by end of January" in summary
-    assert "tools: spreadsheet, Excel, shared inbox" in summary and "team size: Three people" in summary
+    assert "Incumbent: Excel, shared inbox." in summary and "other tools: spreadsheet" in summary
+    assert "team size: Three people" in summary
+
+
+LONG_STRUGGLE = ("Hi there! Our dispatchers re-type every order from email into the planning tool, which takes the "
+                 "whole morning. Last month we lost 3 drivers because routes were wrong twice a week. Also the "
+                 "coffee machine is broken.")
+
+
+def test_a_long_answer_is_quoted_by_its_strongest_sentences_without_the_greeting():
+    answers = {**ANSWERS, "struggle": LONG_STRUGGLE}
+    summary = brief.summary(answers, assess(answers, TODAY))
+    assert "Hi there" not in summary and "coffee machine" not in summary
+    assert "Last month we lost 3 drivers because routes were wrong twice a week." in summary
+
+
+def test_tools_are_named_once_and_the_current_solution_is_the_incumbent():
+    answers = {**ANSWERS, "current_solution": "Spreadsheets and Excel", "struggle": "the spreadsheet is a mess"}
+    assert brief.tools(answers) == {"incumbent": ["Spreadsheets", "Excel"], "others": []}
 
 
 def test_unknown_fields_say_so():
@@ -43,19 +62,30 @@ def test_one_sentence_that_answers_two_questions_is_quoted_once():
     assert summary.count("the auditor called") == 1
 
 
-def test_the_headline_names_who_what_stage_why_now_and_when():
+def test_the_headline_names_who_what_stage_and_when_in_140_characters():
     line = brief.headline(ANSWERS, assess(ANSWERS, TODAY), CONTACT)
-    assert line == ("Maria <b>Gonzalez</b>: “Our invoices go out late every month. Three people edit the same "
-                    "spreadsheet.” (active looking; why now: “our CFO quit two weeks ago”; "
+    assert line == ("Maria <b>Gonzalez</b>: “Our invoices go out late every month.” (active looking; "
                     "timeline: “by end of January”)")
+    answers = {**ANSWERS, "struggle": LONG_STRUGGLE}
+    line = brief.headline(answers, assess(answers, TODAY), CONTACT)
+    assert len(line) <= 140 and "Last month we lost 3 drivers" in line
 
 
-def test_suggested_questions_aim_first_at_what_the_bot_did_not_learn():
+def test_suggested_questions_follow_what_was_said_then_what_the_bot_did_not_learn():
     answers = {**ANSWERS, "trigger": None}
-    questions = brief.suggested_questions(answers, assess(answers, TODAY))
-    assert questions[:2] == [brief.QUESTIONS_FOR_UNKNOWN["trigger"], brief.QUESTIONS_FOR_UNKNOWN["cost_of_inaction"]]
-    assert "You mentioned “migrating ten years of data”" in questions[2]
-    assert len(questions) <= brief.MAX_QUESTIONS
+    questions = brief.suggested_questions(answers, assess(answers, TODAY), TODAY)
+    assert questions[0].startswith("You said “by end of January”")
+    assert any(question.startswith("You mentioned “migrating ten years of data”") for question in questions)
+    assert brief.QUESTIONS_FOR_UNKNOWN["trigger"] in questions and len(questions) <= brief.MAX_QUESTIONS
+
+
+def test_a_renewal_brings_exit_terms_and_timing_and_no_question_pastes_a_whole_answer():
+    answers = {**ANSWERS, "trigger": "Our contract with RoutePro renews on January 15 and we don't want another year",
+               "anxieties": "Whether our drivers, who are mostly on old Android phones with little data, will "
+                            "actually use another app when they already ignore the current one"}
+    questions = brief.suggested_questions(answers, assess(answers, TODAY), TODAY)
+    assert "exit terms" in questions[0] and "notice" in questions[0]
+    assert not any(answers["anxieties"] in question or answers["trigger"] in question for question in questions)
 
 
 def test_build_carries_every_field_the_api_promises():

@@ -26,6 +26,16 @@ def test_skipped_questions_are_remembered_and_read_as_unknown():
     assert answers["trigger"] is None and answers["timeline"] is None
 
 
+def test_a_deadline_read_as_i_dont_know_is_a_deadline():
+    assert not interview.says_dont_know("timeline", "the week after next", "dont_know")
+    assert interview.says_dont_know("timeline", "no clue, honestly", "dont_know")
+    assert interview.says_dont_know("trigger", "no idea", "dont_know")
+    assert interview.says_dont_know("trigger", "Not a clue, sorry", "dont_know")
+    assert not interview.says_dont_know("struggle", "Housekeeping doesn't know which rooms are checked out",
+                                        "dont_know")
+    assert not interview.says_dont_know("trigger", "the audit", "inform")
+
+
 def test_answering_a_skipped_question_later_unmarks_it():
     assert interview.record_answer("trigger", "the audit", "inform", ["trigger"]) == {
         "trigger": "the audit", "skipped_slots": []}
@@ -49,12 +59,18 @@ SKIP = interview.SKIP_AND_REPLY
     ("trigger", "We have 12 open roles after our funding round", "existing_customer", 1, ANSWER),
     # A person, leaving and real support problems are always honoured.
     ("company", "can I talk to a real person please", "request_human", 2, NOT),
+    ("current_solution", "Agents' notebooks and phone calls", "request_human", 1, ANSWER),
+    ("struggle", "Viewing feedback from buyers never gets back to the sellers", "request_human", 1, ANSWER),
+    ("struggle", "Evening, sorry for the late message", "stop", 1, NOTED),
+    ("struggle", "our recruiters copy candidates between three systems", "inform", 1, ANSWER),
     ("timeline", "stop", "stop", 2, NOT),
     ("struggle", "I can't log in to our Acme Flow account", "existing_customer", 1, NOT),
     # A question phrased as one is answered first, once; answering and asking is both.
     ("timeline", "how much does it cost?", "ask_pricing", 1, NOT),
     ("timeline", "how much does it cost?", "ask_pricing", 2, SKIP),  # a second question: skip ours
     ("anxieties", "Price… is there a nonprofit discount?", "ask_pricing", 1, BOTH),
+    ("timeline", "Within two months. Is there a nonprofit discount?", "inform", 1, BOTH),
+    ("struggle", "Clients email us 'hello?? anyone??' because our quotes take two weeks", "ask_pricing", 1, ANSWER),
     # Where the struggle is asked, a greeting, an introduction or a question alone is kept, not the struggle.
     ("struggle", "are you a bot?", "ask_is_bot", 1, NOTED),
     ("struggle", "Good morning. I'm the practice manager at a mid-sized law firm…", "greet", 1, NOTED),
@@ -69,6 +85,12 @@ def test_the_open_questions_answer_wins_unless_the_message_is_clearly_something_
     assert interview.read_reply(slot, text, intent, times_asked, "Acme Flow") == expected
 
 
+def test_a_question_after_an_answer_is_answered_by_its_topic():
+    assert interview.asked_about("Within two months. Is there a nonprofit discount?", "inform") == "ask_pricing"
+    assert interview.asked_about("Data privacy. Is it hosted in the EU?", "inform") == "ask_security"
+    assert interview.asked_about("We use Xero", "inform") is None
+
+
 @pytest.mark.parametrize("text, intent, expected", [
     ("Yes, please, I'd like to speak to someone.", "request_human", True),
     ("no thanks… actually, wait, yes", "deny", True),
@@ -78,6 +100,8 @@ def test_the_open_questions_answer_wins_unless_the_message_is_clearly_something_
     ("nah", "inform", False),
     ("hmm, what would you do with it?", "ask_why", None),
     ("👍", "affirm", True),
+    ("Actually, on second thought, do send me the guides", "inform", True),
+    ("please don't send me anything", "deny", False),
 ])
 def test_consent_is_read_generously_and_the_last_word_wins(text, intent, expected):
     assert interview.consent_from(text, intent) is expected
@@ -88,6 +112,15 @@ def test_an_opening_that_greets_introduces_or_asks_is_not_the_struggle():
         "introduction": "Hi! I'm Lena, I run a bakery with three shops."}
     assert interview.read_opening("hello, our reports take days to build")["struggle"] == (
         "hello, our reports take days to build")
+    for small_talk in ("Evening! Found you through a LinkedIn post.", "Evening, sorry for the late message",
+                       "Hi there, happy Friday", "Hi, small software house", "Guten Tag, I run a radiology practice",
+                       "Hey, just browsing tools for our club"):
+        assert "struggle" not in interview.read_opening(small_talk), small_talk
+    assert interview.read_opening("Hi there, happy Friday") == {"introduction": "Hi there, happy Friday"}
+    for struggle in ("Invoicing is a nightmare",
+                     "Clients email us 'hello?? anyone??' because our quotes take two weeks",
+                     "We need a better way to schedule crews across five sites"):
+        assert interview.read_opening(struggle)["struggle"] == struggle
 
 
 def test_an_existing_customer_says_so_and_a_prospect_unhappy_with_their_tool_does_not():
@@ -120,3 +153,11 @@ def test_a_later_change_of_mind_about_contact_is_heard_but_a_polite_ok_is_not():
     assert interview.changes_mind_about_contact("you know what, yes, please email me the details", "affirm")
     assert not interview.changes_mind_about_contact("ok thanks", "affirm")
     assert not interview.changes_mind_about_contact("no, don't contact me", "deny")
+    assert interview.changes_mind_about_contact("Actually, on second thought, do send me the guides", "inform")
+
+
+def test_markup_is_left_out_of_what_nlu_reads():
+    assert interview.without_markup("<script>alert('x')</script> our reports take days") == \
+        "alert('x') our reports take days"
+    assert interview.without_markup("Tariq <b>Mahmood</b>") == "Tariq Mahmood"
+    assert interview.without_markup("<br>") == "<br>"

@@ -14,6 +14,7 @@ MAY_IMPORT = {
     "bot.web": {"bot.sales", "bot.store", "bot.conversation"},
     "bot.trainer": {"bot.store", "bot.conversation"},
     "actions": {"bot.conversation", "bot.store"},
+    "components": {"bot.conversation"},
 }
 PURE_FORBIDS = ("sqlalchemy", "psycopg2", "sqlite3", "aiohttp", "rasa", "rasa_sdk", "socket", "subprocess",
                 "http", "urllib.request", "smtplib")

@@ -31,6 +31,17 @@ def test_no_rush_or_a_distant_date_is_passive_looking():
     assert buying_stage(browsing, TODAY) == "passive_looking"
 
 
+def test_a_timeline_that_is_already_past_is_overdue_not_missing():
+    assert buying_stage({**ACTIVE, "timeline": "Yesterday, honestly"}, TODAY) == "active_looking"
+    assert buying_stage({**ACTIVE, "timeline": "we started looking last month"}, TODAY) == "passive_looking"
+
+
+def test_a_contract_that_already_ended_is_no_decision_date():
+    assert buying_stage({**ACTIVE, "trigger": "Our 3PL contract ended and we took the warehouse in-house",
+                         "timeline": "sometime in 2029"}, TODAY) == "passive_looking"
+    assert buying_stage({**ACTIVE, "trigger": "our contract ends in February"}, TODAY) == "deciding"
+
+
 def test_no_event_and_no_timeline_is_a_first_thought():
     assert buying_stage({"struggle": "curious", "trigger": None, "timeline": None}, TODAY) == "first_thought"
 
@@ -48,6 +59,14 @@ def test_strong_worries_and_a_loved_current_tool_rate_two():
     result = assess({**ACTIVE, "anxieties": "I'm really worried, last time a migration failed",
                      "current_solution": "a spreadsheet we've used for years and the team is used to it"}, TODAY)
     assert result.forces["anxiety"].rating == 2 and result.forces["habit"].rating == 2
+
+
+def test_one_worry_asked_with_its_context_is_one_worry():
+    for worries in ("Whether patient data is safe with you. Is it stored in the EU?",
+                    "Is it secure? We have patient data."):
+        assert assess({**ACTIVE, "anxieties": worries}, TODAY).forces["anxiety"].rating == 1
+    several = "The price. Training the team. Whether it talks to our accounts package."
+    assert assess({**ACTIVE, "anxieties": several}, TODAY).forces["anxiety"].rating == 2
 
 
 def test_nothing_answers_rate_zero():
@@ -72,6 +91,17 @@ def test_early_visitors_are_nurtured_and_the_reasons_say_why():
     result = assess({**ACTIVE, "timeline": "no rush, maybe next year"}, TODAY)
     assert not result.qualified
     assert result.reasons[1].startswith("Buying stage is passive looking: no why-now event")
+
+
+def test_the_nurture_reason_follows_the_check_that_failed():
+    assert assess(ACTIVE, TODAY).nurture_reason is None
+    assert assess({**ACTIVE, "timeline": "no rush, maybe next year"}, TODAY).nurture_reason == "no_deadline"
+    assert assess({slot: None for slot in ACTIVE}, TODAY).nurture_reason == "early"
+    assert assess({**ACTIVE, "cost_of_inaction": "honestly we'd be fine"}, TODAY).nurture_reason \
+        == "doing_nothing_is_fine"
+    worried = {**ACTIVE, "desired_progress": "not sure", "anxieties": "I'm scared of losing data and of the cost",
+               "current_solution": "our own tool that works fine and the team is used to it"}
+    assert assess(worried, TODAY).nurture_reason == "worries"
 
 
 def test_resistance_that_outweighs_progress_does_not_qualify():
@@ -108,7 +138,7 @@ def test_no_rush_wins_over_comparing():
 
 
 def test_far_or_past_dates_are_not_near_deadlines():
-    for timeline in ("in eighteen months", "by March 2028", "yesterday", "sometime in 2029"):
+    for timeline in ("in eighteen months", "by March 2028", "we started looking last spring", "sometime in 2029"):
         assert buying_stage({**ACTIVE, "timeline": timeline}, TODAY) == "passive_looking", timeline
     for timeline in ("in a couple of months", "in a few weeks", "later this year", "by march 15, 2027"):
         assert buying_stage({**ACTIVE, "timeline": timeline}, TODAY) == "active_looking", timeline
