@@ -40,8 +40,9 @@ CUSTOMER_SIGNS = (
     r"(?:{product} )?(?:account|plan)"
     r"|(?:your|the {product}) (?:invoice|bill)|you(?:'ve)? charged (?:us|me))\b")
 # A support problem that may be with our product or with their own tool: asked once whether they are a customer.
-SUPPORT_SIGNS = re.compile(r"\b(?:log ?in|logins?|sign ?in|password|(?:my|our) account|subscription|seats?|invoices?|"
-                           r"bill(?:ing|ed)?|charged?|refund|licen[cs]es?)\b", re.IGNORECASE)
+# Their own invoices and billing are a prospect's struggle ("our invoices are always late"), so not among them.
+SUPPORT_SIGNS = re.compile(r"\b(?:log ?in|logins?|sign ?in|password|(?:my|our) account|subscription|seats?|"
+                           r"bill(?:ed)?|charged?|refund|licen[cs]es?)\b", re.IGNORECASE)
 # A request for a person says so: "Viewing feedback never gets back to the sellers" read as one is an answer.
 PERSON_WORDS = re.compile(r"\b(?:human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|"
                           r"account exec\w*|colleague|sales\w*|founder|call ?back|call me|reach out|get in touch|"

@@ -161,3 +161,11 @@ def test_markup_is_left_out_of_what_nlu_reads():
         "alert('x') our reports take days"
     assert interview.without_markup("Tariq <b>Mahmood</b>") == "Tariq Mahmood"
     assert interview.without_markup("<br>") == "<br>"
+
+
+def test_a_support_problem_that_names_no_product_of_ours_is_unsure():
+    assert interview.may_be_a_customer("The login keeps timing out for my whole team", "existing_customer", "Acme Flow")
+    assert not interview.may_be_a_customer("I can't log in to our Acme Flow account", "existing_customer",
+                                           "Acme Flow")  # sure: support at once
+    assert not interview.may_be_a_customer("Our invoices are always late and it is hurting cash flow",
+                                           "existing_customer", "Acme Flow")  # a prospect's struggle
