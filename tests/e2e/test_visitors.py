@@ -385,15 +385,13 @@ class Suite(dict):
                 "failed": sorted(name for name, passed in self.passed.items() if not passed)}
 
     def summary(self) -> List[str]:
-        by_category: Dict[str, List[bool]] = defaultdict(list)
-        for name, passed in self.passed.items():
-            by_category[BY_NAME[name]["category"]].append(passed)
+        results = self.results()
         turns = sum(len(c.turns) for c in self.values() if isinstance(c, Played))
-        lines = ["", f"Conversation suite: {sum(self.passed.values())} of {len(self.passed)} visitors passed "
+        lines = ["", f"Conversation suite: {results['passed']} of {results['total']} visitors passed "
                      f"({turns} visitor turns played in {self.seconds:.0f} s on {self.stacks} stack(s))",
                  f"  {'category':<24} {'passed':>6} {'of':>4} {'rate':>6}"]
-        for category, passes in sorted(by_category.items()):
-            lines.append(f"  {category:<24} {sum(passes):>6} {len(passes):>4} {sum(passes) / len(passes):>6.0%}")
+        for category, (passed, total) in results["categories"].items():
+            lines.append(f"  {category:<24} {passed:>6} {total:>4} {passed / total:>6.0%}")
         return lines
 
 
