@@ -21,6 +21,7 @@ QUESTION_INTENTS = frozenset({
     "ask_pricing", "ask_free_trial", "ask_integrations", "ask_security", "ask_onboarding",
     "ask_support", "ask_demo", "ask_why", "ask_is_bot",
 })
+PRODUCT_QUESTION_INTENTS = QUESTION_INTENTS - {"ask_why", "ask_is_bot"}
 QUESTION_OPENERS = frozenset({
     "how", "what", "what's", "whats", "which", "when", "where", "why", "who", "do", "does", "did",
     "is", "are", "can", "could", "would", "will", "should", "may", "any", "tell", "show", "explain",
@@ -169,7 +170,8 @@ def read_reply(slot: str, text: str, intent: str, times_asked: int, product_name
     if slot == "struggle" and times_asked < 2 and not describes_a_problem(text, min_words=4):
         return NOTED
     if intent in QUESTION_INTENTS and asks_question(text):
-        if states_something(text):
+        # Asked what worries them, a product question is the worry ("is it secure with our SSO?").
+        if states_something(text) or (slot == "anxieties" and intent in PRODUCT_QUESTION_INTENTS):
             return ANSWER_AND_REPLY
         return SKIP_AND_REPLY if times_asked >= 2 else NOT_AN_ANSWER
     if intent not in QUESTION_INTENTS and asked_about(text, intent) is not None:  # an answer, then a question

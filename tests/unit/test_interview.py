@@ -69,6 +69,8 @@ SKIP = interview.SKIP_AND_REPLY
     ("timeline", "how much does it cost?", "ask_pricing", 1, NOT),
     ("timeline", "how much does it cost?", "ask_pricing", 2, SKIP),  # a second question: skip ours
     ("anxieties", "Price… is there a nonprofit discount?", "ask_pricing", 1, BOTH),
+    ("anxieties", "price tbh, and is it secure w/ our SSO?", "ask_security", 1, BOTH),  # the worry, asked
+    ("anxieties", "why do you ask?", "ask_why", 1, NOT),
     ("timeline", "Within two months. Is there a nonprofit discount?", "inform", 1, BOTH),
     ("struggle", "Clients email us 'hello?? anyone??' because our quotes take two weeks", "ask_pricing", 1, ANSWER),
     # Where the struggle is asked, a greeting, an introduction or a question alone is kept, not the struggle.
