@@ -30,7 +30,7 @@ test-e2e: model ## the whole stack started by `bot run`, and the browser tests
 	$(BIN)/python -m pytest -q tests/e2e
 
 lint: install ## ruff, with the rules chosen in pyproject.toml
-	$(BIN)/ruff check bot actions components tests scripts/bench scripts/check-holdout scripts/record-test-stories
+	$(BIN)/ruff check bot actions components channels tests scripts/bench scripts/check-holdout scripts/record-test-stories
 
 screenshots: model ## refresh docs/*.png from the browser tests
 	scripts/ensure-chromium

@@ -11,6 +11,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot import config, safety
 from bot.conversation import brief, contact, interview, product, qualify
 from bot.conversation.slots import (
     CONTACT_REOPENED_SLOT,
@@ -25,7 +26,7 @@ from bot.conversation.slots import (
     SKIPPED_SLOT,
     TARGET_DATE_SLOT,
 )
-from bot.store import briefs
+from bot.store import briefs, pending
 
 logger = logging.getLogger(__name__)
 
@@ -297,10 +298,20 @@ class ActionStoreLead(Action):
         return []
 
 
+def _source(tracker: Tracker) -> str:
+    """Where the latest message came from, as the channel recorded it (a pseudonym of the address)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return (event.get("metadata") or {}).get("source") or tracker.sender_id
+    return tracker.sender_id
+
+
 class ActionHandoff(Action):
     """Store the brief with what is known, tell the visitor what happens next, pause the bot."""
 
     SAVE_ATTEMPTS = 3
+    # One brief per source a minute: a script asking for a person in a loop must not flood the inbox.
+    LIMIT = safety.RateLimiter(config.limit("HANDOFFS_PER_MINUTE_PER_ADDRESS", 1), 60)
 
     def name(self) -> Text:
         return "action_handoff"
@@ -321,6 +332,11 @@ class ActionHandoff(Action):
             # One skippable question first, so the person can reach them if they leave the page.
             return closed + [SlotSet(PERSON_REQUESTED_SLOT, True), SlotSet(EMAIL_OFFERED_SLOT, True),
                              SlotSet(NEEDS_EMAIL_SLOT, True)]
+        if not self.LIMIT.allow(_source(tracker)):
+            logger.warning("Handoff refused for %r: source %s already handed off within the minute (no brief)",
+                           tracker.sender_id, _source(tracker))
+            dispatcher.utter_message(text=product.message("handoff_failed"))
+            return closed
         fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
                              interview.contact(slots), tracker.events)
         closed.append(SlotSet(NEEDS_EMAIL_SLOT, False))
@@ -329,14 +345,19 @@ class ActionHandoff(Action):
         for attempt in range(1, self.SAVE_ATTEMPTS + 1):
             try:
                 brief_id = await asyncio.to_thread(briefs.save_handoff, fields)
+                logger.info("Stored brief %s for %r (%s)", brief_id, tracker.sender_id, reason)
                 break
-            except Exception:  # the database may be briefly unavailable: retry, then say so honestly
+            except Exception:  # the database may be briefly unavailable: retry, then keep it on disk
                 logger.exception("Storing the brief for %r failed (attempt %d)", tracker.sender_id, attempt)
                 await asyncio.sleep(0.5 * attempt)
         else:
-            dispatcher.utter_message(text=product.message("handoff_failed"))
-            return closed
-        logger.info("Stored brief %s for %r (%s)", brief_id, tracker.sender_id, reason)
+            try:  # the web app's worker stores it once the database is back: the handoff still happens
+                kept = await asyncio.to_thread(pending.keep, fields)
+                logger.warning("Kept the brief for %r in %s until the database answers", tracker.sender_id, kept)
+            except OSError:
+                logger.exception("Could not keep the brief for %r on disk either", tracker.sender_id)
+                dispatcher.utter_message(text=product.message("handoff_failed"))
+                return closed
         # Promise a reply by email only to visitors who gave one.
         dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"))
         # A person has the conversation now: handed back, the bot answers questions but does not restart the interview.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -35,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--log-dir", type=Path, help="write each service's output to a file here")
     run.set_defaults(func=commands.run)
     web = sub.add_parser("web", help="serve the web app only")
+    web.add_argument("--host", default="127.0.0.1", help="another address than loopback needs production secrets")
     web.add_argument("--port", type=int, default=8000)
     web.set_defaults(func=commands.web)
 
@@ -56,6 +58,21 @@ def parser() -> argparse.ArgumentParser:
     add_user.add_argument("email")
     add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add_user.set_defaults(func=commands.users_add)
+    remove_user = users.add_parser("remove", help="remove a salesperson's account and end their sessions")
+    remove_user.add_argument("email")
+    remove_user.set_defaults(func=commands.users_remove)
+
+    visitors = sub.add_parser("visitors", help="a visitor's personal data: export it, erase it").add_subparsers(
+        dest="visitors_command", required=True)
+    export = visitors.add_parser("export", help="everything held about a visitor, as JSON")
+    erase = visitors.add_parser("erase", help="delete a visitor's conversations and personal data (their "
+                                              "briefs stay as tombstones)")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for command, func in ((export, commands.visitors_export), (erase, commands.visitors_erase)):
+        who = command.add_mutually_exclusive_group(required=True)
+        who.add_argument("--email", help="every conversation, lead and brief with this email (in any case)")
+        who.add_argument("--sender", help="one conversation's sender id")
+        command.set_defaults(func=func)
 
     chats = sub.add_parser("conversations", help="real conversations, for trainers").add_subparsers(
         dest="conversations_command", required=True)
@@ -85,5 +102,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from bot.store.engine import DatabaseUnreachable
+
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DatabaseUnreachable as error:  # a wrong DATABASE_URL or TRACKER_DB_URL: the message says which
+        print(f"error: {error}", file=sys.stderr)
+        return 1

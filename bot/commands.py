@@ -38,9 +38,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def web(args: argparse.Namespace) -> int:
+    from bot import supervisor
     from bot.web import app
 
-    app.serve(port=args.port)
+    if supervisor.refuse_unsafe_secrets(args.host):
+        return 2
+    app.serve(host=args.host, port=args.port)
     return 0
 
 
@@ -103,6 +106,73 @@ def users_add(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"{args.email.strip().lower()} can sign in at /login")
+    return 0
+
+
+def users_remove(args: argparse.Namespace) -> int:
+    from bot.sales import accounts
+
+    try:
+        accounts.remove_user(args.email)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.email.strip().lower()} is removed and signed out")
+    return 0
+
+
+def _visitors(args: argparse.Namespace) -> List[dict]:
+    """Everything held about the visitor named by --email or --sender; ValueError says why there is none."""
+    from bot.store import privacy
+
+    if args.email is not None:
+        email = args.email.strip()
+        if "@" not in email:
+            raise ValueError(f"{args.email!r} is not an email address")
+        senders, whom = privacy.senders_with_email(email), email
+    else:
+        if not args.sender.strip():
+            raise ValueError("--sender needs a sender id")
+        senders, whom = [args.sender], f"sender id {args.sender!r}"
+    found = privacy.export(senders)
+    if not found:
+        raise ValueError(f"nothing is held about {whom}")
+    return found
+
+
+def visitors_export(args: argparse.Namespace) -> int:
+    from bot.clock import iso, utcnow
+
+    try:
+        found = _visitors(args)
+    except ValueError as error:
+        print(printable(f"error: {error}"), file=sys.stderr)
+        return 1
+    print(json.dumps({"exported_at": iso(utcnow()), "visitors": found}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def visitors_erase(args: argparse.Namespace) -> int:
+    from bot.store import privacy
+
+    try:
+        found = _visitors(args)
+    except ValueError as error:
+        print(printable(f"error: {error}"), file=sys.stderr)
+        return 1
+    for visitor in found:
+        print(printable(f"{visitor['sender_id']}: conversation events: {len(visitor['conversation'])}, "
+                        f"briefs: {len(visitor['briefs'])}, lead: {'yes' if visitor['lead'] else 'no'}"))
+    if not args.yes:
+        try:
+            answer = input("Erase all of this? It cannot be undone. [y/N] ")
+        except EOFError:  # no terminal to ask: no
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing erased.")
+            return 1
+    erased = privacy.erase(visitor["sender_id"] for visitor in found)
+    print("Erased " + ", ".join(f"{what}: {count}" for what, count in erased.items()) + ".")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Settings read from the environment, with safe development defaults (see README)."""
 import os
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", ROOT / "var"))
@@ -10,9 +10,11 @@ PRODUCT_FILE = Path(os.environ.get("PRODUCT_FILE", ROOT / "product.yml"))
 MODEL_DIR = ROOT / "models"
 MODEL = MODEL_DIR / "current.tar.gz"  # the last good model: the one `bot run` serves
 
-# Development defaults only: set real tokens in production.
+# Development defaults only: anything but `make run` on loopback refuses to start with them.
 DEV_SALES_API_TOKEN = "dev-sales-token"
 DEV_RASA_TOKEN = "dev-rasa-token"
+DEV_SESSION_SECRET = "dev-session-secret"
+MIN_SECRET_LENGTH = 32
 
 
 def database_url() -> str:
@@ -29,6 +31,26 @@ def sales_api_token() -> str:
 
 def rasa_token() -> str:
     return os.environ.get("RASA_TOKEN") or DEV_RASA_TOKEN
+
+
+def session_secret() -> str:
+    """Signs the widget's conversation ids (SESSION_SECRET), so an id the web app did not issue is refused."""
+    return os.environ.get("SESSION_SECRET") or DEV_SESSION_SECRET
+
+
+def secret_problems() -> List[str]:
+    """What stops this configuration from facing the internet: unset, development or short secrets, and a
+    widget allowed on every site."""
+    problems = []
+    for name, default in (("RASA_TOKEN", DEV_RASA_TOKEN), ("SALES_API_TOKEN", DEV_SALES_API_TOKEN),
+                          ("SESSION_SECRET", DEV_SESSION_SECRET)):
+        value = os.environ.get(name, "")
+        if not value or value == default or len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"set {name} to a random secret of at least {MIN_SECRET_LENGTH} characters "
+                            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+    if "*" in widget_origins():
+        problems.append("set WIDGET_ORIGINS to the sites that embed the widget (e.g. https://www.example.com)")
+    return problems
 
 
 def rasa_url() -> str:
@@ -62,9 +84,46 @@ def public_web_url() -> str:
     return (os.environ.get("PUBLIC_WEB_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 
+def production() -> bool:
+    """BOT_ENV=production: real secrets required, the REST channel off, only signed widget sessions."""
+    return os.environ.get("BOT_ENV", "").strip().lower() == "production"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return value in ("1", "true", "yes", "on") if value else default
+
+
 def cookie_secure() -> bool:
-    """Send the sign-in cookie over HTTPS only (set COOKIE_SECURE=1 when served over HTTPS)."""
-    return os.environ.get("COOKIE_SECURE", "") in ("1", "true", "yes")
+    """Send the sign-in cookie over HTTPS only: on in production, COOKIE_SECURE=0/1 overrides."""
+    return _flag("COOKIE_SECURE", production())
+
+
+def trusted_proxy_header() -> str:
+    """The header a trusted reverse proxy puts the client's address in (e.g. X-Forwarded-For); empty
+    (the default) means the connection's own address counts, and no header is believed."""
+    return os.environ.get("TRUSTED_PROXY_HEADER", "").strip()
+
+
+def max_message_chars() -> int:
+    """The longest message a visitor may send (MAX_MESSAGE_CHARS); longer ones are refused before NLU."""
+    return int(os.environ.get("MAX_MESSAGE_CHARS") or 2000)
+
+
+def allow_unsigned_sessions() -> bool:
+    """Widgets that choose their own conversation id (rasa-webchat) may connect: always in development,
+    in production only with ALLOW_UNSIGNED_SESSIONS=1 (anyone who learns such an id can read its history)."""
+    return _flag("ALLOW_UNSIGNED_SESSIONS", not production())
+
+
+def limit(name: str, default: int) -> int:
+    """A rate limit or timeout from the environment (see docs/deploy.md for each name)."""
+    return int(os.environ.get(name) or default)
+
+
+def retention_days() -> int:
+    """Conversations and briefs older than RETENTION_DAYS are deleted; 0 (the default) keeps them."""
+    return int(os.environ.get("RETENTION_DAYS") or 0)
 
 
 def rasa_env() -> Dict[str, str]:

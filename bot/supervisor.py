@@ -1,8 +1,7 @@
 """`bot run`: starts the action server, Rasa and the web app on 127.0.0.1, waits until each answers,
-and stops them all on Ctrl-C or when one of them stops."""
+restarts one that stops (with growing waits) while the others keep serving, and stops them all on Ctrl-C."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from bot import config
+from bot import config, safety
 from bot.config import MODEL
 from bot.store.engine import DatabaseUnreachable, check_reachable
 
@@ -31,6 +30,20 @@ def endpoints_file(action_port: int) -> Path:
     return target
 
 
+def credentials_file() -> Path:
+    """credentials.yml; in production a copy under var/ without the REST channel, which anyone could
+    call to create conversations and briefs without a signed session."""
+    source = config.ROOT / "credentials.yml"
+    if not config.production():
+        return source
+    channels = {name: value for name, value in yaml.safe_load(source.read_text()).items()
+                if not name.endswith("Rest")}
+    config.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    target = config.VAR_DIR / "credentials.production.yml"
+    target.write_text(yaml.safe_dump(channels))
+    return target
+
+
 def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[str, List[str]]:
     python = sys.executable
     return {
@@ -38,7 +51,7 @@ def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[st
         "rasa": [python, "-m", "rasa", "run", "--enable-api", "--auth-token", config.rasa_token(),
                  "--interface", "127.0.0.1", "--port", str(rasa_port), "--model", str(MODEL),
                  "--cors", *config.widget_origins(),
-                 "--endpoints", str(endpoints_file(action_port)), "--credentials", "credentials.yml"],
+                 "--endpoints", str(endpoints_file(action_port)), "--credentials", str(credentials_file())],
         "web": [python, "-m", "bot", "web", "--port", str(web_port)],
     }
 
@@ -62,11 +75,43 @@ def _wait_until_up(urls: Dict[str, str], processes: Dict[str, subprocess.Popen],
         time.sleep(0.5)
 
 
-def _warn_about_development_tokens() -> None:
-    for name, default in (("RASA_TOKEN", config.DEV_RASA_TOKEN), ("SALES_API_TOKEN", config.DEV_SALES_API_TOKEN)):
-        if not os.environ.get(name):
-            print(f"warning: {name} is not set; using the public development token {default!r}. "
-                  "Set it before exposing anything beyond this machine.", file=sys.stderr)
+def refuse_unsafe_secrets(host: str = "127.0.0.1") -> bool:
+    """Production, or listening beyond loopback, needs real secrets: prints what to set and answers True
+    when start-up must stop. Development on loopback only warns."""
+    problems = config.secret_problems()
+    if not problems:
+        return False
+    if config.production() or not safety.is_loopback(host):
+        where = "BOT_ENV=production" if config.production() else f"listening on {host}"
+        print(f"error: refusing to start ({where}) with development secrets:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print("See docs/deploy.md.", file=sys.stderr)
+        return True
+    print("warning: development mode with public development secrets; fine on 127.0.0.1 only "
+          "(see docs/deploy.md before exposing anything).", file=sys.stderr)
+    return False
+
+
+class Restarts:
+    """Waits before restarting a service that stopped: 1 s, then doubling up to a minute while it keeps
+    failing; back to 1 s once it has run for a minute."""
+
+    FIRST, LONGEST, STABLE = 1.0, 60.0, 60.0
+
+    def __init__(self) -> None:
+        self.wait: Dict[str, float] = {}
+        self.started: Dict[str, float] = {}
+
+    def started_now(self, name: str) -> None:
+        self.started[name] = time.monotonic()
+
+    def next_wait(self, name: str) -> float:
+        if time.monotonic() - self.started.get(name, 0) > self.STABLE:
+            self.wait[name] = self.FIRST
+        else:
+            self.wait[name] = min(self.wait.get(name, self.FIRST / 2) * 2, self.LONGEST)
+        return self.wait[name]
 
 
 def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path] = None) -> int:
@@ -80,7 +125,8 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
     if not MODEL.exists():
         print("error: no trained model; run `make run` (or `bot train`) first.", file=sys.stderr)
         return 2
-    _warn_about_development_tokens()
+    if refuse_unsafe_secrets():
+        return 2
     health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
               "web": f"http://127.0.0.1:{web_port}/healthz"}
     env = {**config.rasa_env(), "SANIC_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
@@ -100,13 +146,21 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
             log.close()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    commands = service_commands(action_port, rasa_port, web_port)
+    restarts = Restarts()
+
+    outputs = {name: open(log_dir / f"{name}.log", "ab") for name in commands} if log_dir else {}
+    logs.extend(outputs.values())
+
+    def start(name: str) -> None:
+        output = outputs.get(name)
+        processes[name] = subprocess.Popen(commands[name], cwd=config.ROOT, env=env, stdout=output,
+                                           stderr=subprocess.STDOUT if output else None)
+        restarts.started_now(name)
+
     try:
-        for name, command in service_commands(action_port, rasa_port, web_port).items():
-            output = open(log_dir / f"{name}.log", "ab") if log_dir else None
-            if output:
-                logs.append(output)
-            processes[name] = subprocess.Popen(command, cwd=config.ROOT, env=env, stdout=output,
-                                               stderr=subprocess.STDOUT if output else None)
+        for name in commands:
+            start(name)
         try:
             _wait_until_up(health, processes, timeout=180)
         except RuntimeError as error:
@@ -115,7 +169,8 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         print(
             "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
             f"  action server  http://127.0.0.1:{action_port}/webhook\n"
-            f"  Rasa server    http://127.0.0.1:{rasa_port}  (REST: /webhooks/rest/webhook, socket.io: /socket.io;"
+            f"  Rasa server    http://127.0.0.1:{rasa_port}  (socket.io: /socket.io; REST: "
+            f"{'off in production' if config.production() else '/webhooks/rest/webhook'};"
             " HTTP API needs ?token=$RASA_TOKEN)\n"
             f"  web app        http://127.0.0.1:{web_port}/        product page with the chat widget\n"
             f"                 http://127.0.0.1:{web_port}/inbox   salespeople "
@@ -124,11 +179,19 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
             "$SALES_API_TOKEN')\n",
             flush=True,
         )
-        while all(process.poll() is None for process in processes.values()):
-            time.sleep(0.5)
-        stopped = [name for name, process in processes.items() if process.poll() is not None]
-        print(f"error: {', '.join(stopped)} stopped; stopping the rest.", file=sys.stderr)
-        return 1
+        due: Dict[str, float] = {}  # stopped services and when to start them again
+        while True:
+            time.sleep(0.2)
+            for name, process in processes.items():
+                if process.poll() is not None and name not in due:
+                    wait = restarts.next_wait(name)
+                    print(f"error: the {name} service stopped (exit code {process.returncode}); restarting it "
+                          f"in {wait:.0f} s, the others keep running.", file=sys.stderr, flush=True)
+                    due[name] = time.monotonic() + wait
+            for name, when in list(due.items()):
+                if time.monotonic() >= when:
+                    del due[name]
+                    start(name)
     except KeyboardInterrupt:
         return 0
     finally:

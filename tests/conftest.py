@@ -36,6 +36,14 @@ def app_database(monkeypatch, tmp_path) -> str:
 
 
 @pytest.fixture(autouse=True)
+def own_var_dir(monkeypatch, tmp_path):
+    """What the code keeps under var/ (briefs waiting for the database) stays in the test's own folder."""
+    from bot import config
+
+    monkeypatch.setattr(config, "VAR_DIR", tmp_path / "var")
+
+
+@pytest.fixture(autouse=True)
 def no_real_notifications(monkeypatch):
     """Tests never announce to a Slack or mailbox configured in the developer's shell."""
     for name in ("SLACK_WEBHOOK_URL", "SMTP_URL", "SALES_EMAIL_TO", "SALES_EMAIL_FROM"):

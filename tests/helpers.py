@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
+from http.cookiejar import CookieJar
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Optional, Tuple
 
@@ -76,6 +79,31 @@ class FakeSlack:
         self.server = HTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class Client:
+    """A browser without JavaScript: keeps cookies, follows redirects, never raises on 4xx."""
+
+    def __init__(self, base):
+        self.base, self.jar = base, CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def request(self, method, path, form=None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(urllib.request.Request(self.base + path, data=data, method=method), timeout=30) as r:
+                return r.status, r.geturl(), r.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.geturl(), error.read().decode()
+
+    def csrf(self, path):
+        _, _, page = self.request("GET", path)
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+    def sign_in(self, email="ann@acme.io", password="correct horse battery"):
+        token = self.csrf("/login?next=/inbox")
+        return self.request("POST", "/login", {"csrf": token, "email": email, "password": password,
+                                               "next": "/inbox"})
 
 
 def handoff(sender="visitor-1"):

@@ -175,6 +175,14 @@ def suggested_questions(answers: Dict[str, Optional[str]], assessment: Assessmen
     return questions[:MAX_QUESTIONS]
 
 
+# Visitors' messages are capped by the channel; a brief is capped again, whatever reached the slots.
+MAX_ANSWER_CHARS, MAX_TRANSCRIPT_LINES = 2000, 400
+
+
+def _capped(answer: Optional[str]) -> Optional[str]:
+    return answer[:MAX_ANSWER_CHARS] + "…" if answer and len(answer) > MAX_ANSWER_CHARS else answer
+
+
 def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessment,
           handoff_reason: str, contact: Optional[Dict[str, str]], events: Iterable[dict]) -> dict:
     """The brief's fields, ready for storage."""
@@ -184,13 +192,13 @@ def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessm
         "handoff_reason": handoff_reason,
         "qualified": assessment.qualified,
         "buying_stage": assessment.buying_stage,
-        **{slot: answers.get(slot) for slot in INTERVIEW_SLOTS},
+        **{slot: _capped(answers.get(slot)) for slot in INTERVIEW_SLOTS},
         "forces": assessment.forces_json(),
         "reasons": assessment.reasons,
         "contact": contact,
         "headline": headline(answers, assessment, contact),
         "summary": summary(answers, assessment, contact),
         "suggested_questions": suggested_questions(answers, assessment),
-        "transcript": transcript(events),
+        "transcript": transcript(events)[-MAX_TRANSCRIPT_LINES:],
         **visit(events),
     }

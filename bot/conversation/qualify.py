@@ -10,7 +10,6 @@ from typing import Dict, List, Optional, Tuple
 
 from bot.conversation import deadlines, nlp
 
-STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")  # the buying timeline, in order
 ACTIVE_STAGES = ("active_looking", "deciding")
 NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months", counted in whole months
 

@@ -22,3 +22,4 @@ NEEDS_EMAIL_SLOT = "needs_email"  # true between that offer and the handoff: the
 # Unsure whether a visitor is an existing customer ("the login keeps timing out"): asked once, first in the interview.
 CUSTOMER_UNSURE_SLOT = "customer_unsure"
 IS_CUSTOMER_SLOT = "is_customer"
+STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")  # the buying timeline, in order

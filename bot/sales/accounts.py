@@ -6,10 +6,12 @@ expiry, so a leaked database does not let anyone in.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
@@ -23,6 +25,9 @@ from bot.store.models import SignIn, User
 SESSION_HOURS = 12
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 MIN_PASSWORD_LENGTH = 10
+# scrypt is slow on purpose: sign-ins check passwords on threads of their own, so a flood of them cannot
+# take the default executor's threads that every database call of the web app waits for.
+PASSWORD_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-check")
 
 
 @dataclass
@@ -66,11 +71,28 @@ def add_user(email: str, password: str, url: Optional[str] = None) -> None:
             session.add(User(email=email, password_hash=hash_password(password)))
 
 
-def sign_in(email: str, password: str, url: Optional[str] = None) -> Optional[str]:
+async def sign_in(email: str, password: str, url: Optional[str] = None) -> Optional[str]:
     """A new session token for the right email and password, else None."""
+    loop = asyncio.get_running_loop()
+    email = email.strip().lower()
+    stored = await loop.run_in_executor(None, _password_hash, email, url)
+    matches = await loop.run_in_executor(PASSWORD_CHECKS, password_matches, password, stored or _DECOY_HASH)
+    if not matches or stored is None:
+        return None
+    return await loop.run_in_executor(None, _start_session, email, stored, url)
+
+
+def _password_hash(email: str, url: Optional[str]) -> Optional[str]:
+    with Session(engine(url), future=True) as session:
+        return session.execute(select(User.password_hash).where(User.email == email)).scalar_one_or_none()
+
+
+def _start_session(email: str, checked_hash: str, url: Optional[str]) -> Optional[str]:
     with Session(engine(url), future=True) as session, session.begin():
-        user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
-        if not password_matches(password, user.password_hash if user else _DECOY_HASH) or user is None:
+        # The password may have been reset while it was checked: the old one no longer opens a session.
+        user = session.execute(select(User).where(User.email == email, User.password_hash == checked_hash)
+                               ).scalar_one_or_none()
+        if user is None:
             return None
         session.execute(delete(SignIn).where(SignIn.expires_at <= utcnow()))
         token = secrets.token_urlsafe(32)
@@ -96,3 +118,14 @@ def signed_in(token: Optional[str], url: Optional[str] = None) -> Optional[Signe
 def sign_out(token: str, url: Optional[str] = None) -> None:
     with Session(engine(url), future=True) as session, session.begin():
         session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(token)))
+
+
+def remove_user(email: str, url: Optional[str] = None) -> None:
+    """Removes a salesperson's account and ends their sessions; LookupError when there is none."""
+    email = email.strip().lower()
+    with Session(engine(url), future=True) as session, session.begin():
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if user is None:
+            raise LookupError(f"There is no salesperson {email!r}.")
+        session.execute(delete(SignIn).where(SignIn.user_id == user.id))
+        session.delete(user)

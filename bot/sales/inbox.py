@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.briefs import list_briefs
+from bot.store import briefs
 from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, Delivery
 
@@ -22,17 +22,12 @@ class ClaimedByOther(Exception):
     pass
 
 
-def find(status: Optional[str] = None, stage: Optional[str] = None, words: str = "",
-         url: Optional[str] = None) -> List[dict]:
-    """Briefs, newest first, by status and stage; `words` must all appear in the name, company or struggle."""
-    wanted = words.lower().split()
-
-    def matches(brief: dict) -> bool:
-        contact = brief["contact"] or {}
-        said = " ".join(str(v) for v in (contact.get("name"), contact.get("company"), brief["struggle"]) if v)
-        return all(word in said.lower() for word in wanted)
-
-    return [brief for brief in list_briefs(status=status or None, stage=stage or None, url=url) if matches(brief)]
+def find(status: Optional[str] = None, stage: Optional[str] = None, words: str = "", after: Optional[int] = None,
+         before: Optional[int] = None, limit: int = briefs.PAGE, url: Optional[str] = None) -> briefs.Page:
+    """A page of briefs for the inbox (listed fields only), newest first, by status and stage; `words` must
+    all appear in the name, company or struggle."""
+    return briefs.page(status=status or None, stage=stage or None, words=words, after=after, before=before,
+                       limit=limit, full=False, url=url)
 
 
 def _change(brief_id: int, actor: str, kind: str, detail: str, url: Optional[str], **fields) -> None:
@@ -45,18 +40,33 @@ def _change(brief_id: int, actor: str, kind: str, detail: str, url: Optional[str
         session.add(BriefEvent(brief_id=brief_id, actor=actor, kind=kind, detail=detail))
 
 
-def claim(brief_id: int, actor: str, take_over: bool = False, url: Optional[str] = None) -> None:
-    """Claims a brief. Taking it from a colleague must be explicit; a later status (won...) is kept."""
+def _holder(brief_id: int, url: Optional[str]) -> Optional[str]:
     with Session(engine(url), future=True) as session:
         brief = session.get(Brief, brief_id)
         if brief is None:
             raise NotFound(brief_id)
-        holder, status = brief.claimed_by, brief.status
+        return brief.claimed_by
+
+
+def claim(brief_id: int, actor: str, take_over: bool = False, url: Optional[str] = None) -> None:
+    """Claims a brief. Taking it from a colleague must be explicit; a later status (won...) is kept."""
+    holder = _holder(brief_id, url)
     if holder and holder != actor and not take_over:
         raise ClaimedByOther(f"{holder} has claimed this brief; take it over explicitly.")
-    detail = f"taken over from {holder}" if holder and holder != actor else ""
-    _change(brief_id, actor, "claimed", detail, url, claimed_by=actor,
-            status="claimed" if status == "new" else status)
+    with Session(engine(url), future=True) as session, session.begin():
+        # Only if the holder is still the one we saw: of two salespeople claiming at once, one wins.
+        claimed = session.execute(
+            update(Brief).where(Brief.id == brief_id, Brief.claimed_by.is_(None) if holder is None
+                                else Brief.claimed_by == holder)
+            .values(claimed_by=actor, status=case((Brief.status == "new", "claimed"), else_=Brief.status))
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount == 1:
+            detail = f"taken over from {holder}" if holder and holder != actor else ""
+            session.add(BriefEvent(brief_id=brief_id, actor=actor, kind="claimed", detail=detail))
+            return
+    winner = _holder(brief_id, url)
+    if winner != actor:  # the same person clicking twice has simply claimed it
+        raise ClaimedByOther(f"{winner} has just claimed this brief; take it over explicitly.")
 
 
 def set_status(brief_id: int, status: str, actor: str, url: Optional[str] = None) -> None:

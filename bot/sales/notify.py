@@ -8,6 +8,7 @@ lease stops two workers from sending the same one.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
 import os
@@ -55,6 +56,16 @@ def send_slack(brief: dict) -> None:
             raise RuntimeError(f"Slack answered {response.status}")
 
 
+def _plaintext_allowed(host: Optional[str]) -> bool:
+    """Clear text only to a server on this machine (development, tests) or when SMTP_ALLOW_PLAINTEXT says so."""
+    if os.environ.get("SMTP_ALLOW_PLAINTEXT", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    try:
+        return host == "localhost" or ipaddress.ip_address(host or "").is_loopback
+    except ValueError:  # a host name other than localhost
+        return False
+
+
 def send_email(brief: dict) -> None:
     target = urlparse(os.environ["SMTP_URL"])  # smtp://user:password@host:port or smtps://...
     message = EmailMessage()
@@ -70,10 +81,14 @@ def send_email(brief: dict) -> None:
     else:
         smtp = smtplib.SMTP(target.hostname, target.port or 25, timeout=10)
     with smtp:
-        if target.scheme == "smtp":
+        if target.scheme != "smtps":
             smtp.ehlo()
-            if smtp.has_extn("starttls"):  # never send a password in clear when TLS is on offer
+            if smtp.has_extn("starttls"):
                 smtp.starttls(context=tls)
+            elif not _plaintext_allowed(target.hostname):  # a password and a visitor's words, in clear
+                raise smtplib.SMTPNotSupportedError(
+                    f"{target.hostname} does not offer STARTTLS: not sending in clear text "
+                    "(SMTP_ALLOW_PLAINTEXT=1 allows it)")
         if target.username:
             smtp.login(unquote(target.username), unquote(target.password or ""))
         smtp.send_message(message)

@@ -1,12 +1,17 @@
 """Leads and handoff briefs: stored at the end of a conversation, read by the API, the CLI and the inbox."""
 from __future__ import annotations
 
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import Iterator, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot import config
+from bot.clock import iso
+from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.store.engine import engine
 from bot.store.models import Brief, Delivery, Lead
 
@@ -60,18 +65,101 @@ def get_lead(sender_id: str, url: Optional[str] = None) -> Optional[dict]:
                 "contact": {"name": lead.name, "email": lead.email, "company": lead.company}}
 
 
-def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None, stage: Optional[str] = None,
-                url: Optional[str] = None) -> List[dict]:
-    """Briefs, newest first."""
-    query = select(Brief).order_by(Brief.created_at.desc(), Brief.id.desc())
+PAGE = 50  # briefs per page in the inbox and the API, unless asked otherwise
+MAX_PAGE = 200  # the most an API client may ask for
+CHUNK = 1000  # the most one read holds in memory (the CSV export reads this many listed briefs at a time)
+
+# What a list of briefs shows (the inbox, the CSV): everything but the long JSON (transcript, forces...).
+LISTED = ("id", "sender_id", "created_at", "status", "claimed_by", "handoff_reason", "qualified", "buying_stage",
+          *INTERVIEW_SLOTS, "contact", "summary", "page_url")
+
+
+@dataclass
+class Page:
+    """Briefs newest first, with the cursors of the pages around them (None where there is none)."""
+
+    briefs: List[dict]
+    newer: Optional[int] = None  # pass as `before` for the page of newer briefs
+    older: Optional[int] = None  # pass as `after` for the page of older briefs
+
+
+def _matching(query: Select, sender_id: Optional[str], status: Optional[str], stage: Optional[str],
+              words: str) -> Select:
     if sender_id is not None:
         query = query.where(Brief.sender_id == sender_id)
     if status is not None:
         query = query.where(Brief.status == status)
     if stage is not None:
         query = query.where(Brief.buying_stage == stage)
+    said = [Brief.contact["name"].as_string(), Brief.contact["company"].as_string(), Brief.struggle]
+    for word in words.lower().split():  # every word, in any of the three
+        query = query.where(or_(*(func.lower(column).contains(word, autoescape=True) for column in said)))
+    return query
+
+
+def page(sender_id: Optional[str] = None, status: Optional[str] = None, stage: Optional[str] = None,
+         words: str = "", after: Optional[int] = None, before: Optional[int] = None, limit: int = PAGE,
+         full: bool = True, url: Optional[str] = None) -> Page:
+    """One page of briefs, newest first: those older than brief `after`, or newer than brief `before`, or
+    the newest. `words` must all appear in the name, company or struggle. `full=False` gives the LISTED
+    fields only. Pages are keyed by (created_at, id), so briefs arriving meanwhile shift nothing."""
+    limit = max(1, min(limit, CHUNK))
+    before = before if after is None else None
+    columns = [Brief] if full else [Brief.__table__.c[name] for name in LISTED]  # Core rows: twice as fast
+    query = _matching(select(*columns), sender_id, status, stage, words)
     with Session(engine(url), future=True) as session:
-        return [brief.to_json() for brief in session.execute(query).scalars()]
+        cursor = after if after is not None else before
+        if cursor is not None:
+            at = session.execute(select(Brief.created_at).where(Brief.id == cursor)).scalar_one_or_none()
+            if at is None:
+                return Page([])
+            key = tuple_(Brief.created_at, Brief.id)
+            query = query.where(key < (at, cursor) if after is not None else key > (at, cursor))
+        if before is not None:  # walk up from the cursor, then show newest first like every page
+            query = query.order_by(Brief.created_at, Brief.id)
+        else:
+            query = query.order_by(Brief.created_at.desc(), Brief.id.desc())
+        rows = session.execute(query.limit(limit + 1)).all()  # one more tells whether there is more
+        more, rows = len(rows) > limit, rows[:limit]
+        if before is not None:
+            rows.reverse()
+        found = [row[0].to_json() if full else _listed(row) for row in rows]
+    if not found:
+        return Page([])
+    if before is not None:
+        return Page(found, newer=found[0]["id"] if more else None, older=found[-1]["id"])
+    return Page(found, newer=found[0]["id"] if after is not None else None, older=found[-1]["id"] if more else None)
+
+
+def _listed(row: Row) -> dict:
+    listed = dict(row._mapping)
+    listed["created_at"] = iso(listed["created_at"])
+    return listed
+
+
+def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None, stage: Optional[str] = None,
+                url: Optional[str] = None) -> List[dict]:
+    """Every matching brief, newest first, in full (the CLI); read a page at a time."""
+    found, after = [], None
+    while True:
+        chunk = page(sender_id, status, stage, after=after, limit=MAX_PAGE, url=url)
+        found += chunk.briefs
+        if chunk.older is None:
+            return found
+        after = chunk.older
+
+
+def sender_ids(chunk: int = 500, url: Optional[str] = None) -> Iterator[List[str]]:
+    """The sender ids that have a brief, in chunks (keyed by sender id: each chunk is one indexed read)."""
+    last = ""
+    while True:
+        with Session(engine(url), future=True) as session:
+            found = session.execute(select(Brief.sender_id).distinct().where(Brief.sender_id > last)
+                                    .order_by(Brief.sender_id).limit(chunk)).scalars().all()
+        if not found:
+            return
+        yield found
+        last = found[-1]
 
 
 def get_brief(brief_id: int, url: Optional[str] = None) -> Optional[dict]:

@@ -52,10 +52,27 @@ def engine(url: Optional[str] = None) -> Engine:
 @functools.lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     check_reachable(url, "app")
-    created = create_engine(url, future=True, pool_pre_ping=True)
+    created = create_engine(url, future=True, pool_pre_ping=True, connect_args=_timeouts(url))
     Base.metadata.create_all(created)
     _add_missing_columns(created)
+    _add_missing_indexes(created)
     return created
+
+
+def _add_missing_indexes(engine_: Engine) -> None:
+    """Indexes added to a model after its table was created (create_all skips existing tables)."""
+    with engine_.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
+
+
+def _timeouts(url: str) -> dict:
+    """Give up instead of hanging a visitor's reply or a worker: 5 s to connect, 10 s per statement
+    (SQLite: 10 s waiting for another writer's lock)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return {"timeout": 10}
+    return {"connect_timeout": 5, "options": "-c statement_timeout=10000"}
 
 
 def _add_missing_columns(engine_: Engine) -> None:

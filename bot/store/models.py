@@ -1,7 +1,7 @@
 """The app database's tables: leads, briefs and what salespeople did with them, accounts, notifications."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.clock import iso, utcnow
@@ -29,11 +29,17 @@ class Lead(Base):
 
 class Brief(Base):
     __tablename__ = "briefs"
+    # Pages of the inbox and the API (newest first, all, by status or by stage) read an index, not the table.
+    __table_args__ = (
+        Index("ix_briefs_newest", "created_at", "id"),
+        Index("ix_briefs_status_newest", "status", "created_at", "id"),
+        Index("ix_briefs_stage_newest", "buying_stage", "created_at", "id"),
+    )
     id = Column(Integer, primary_key=True)
     lead_id = Column(Integer, ForeignKey("leads.id"), nullable=False)
     sender_id = Column(String(255), nullable=False, index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
-    status = Column(String(32), nullable=False, default="new", index=True)
+    status = Column(String(32), nullable=False, default="new")
     handoff_reason = Column(String(64), nullable=False)
     qualified = Column(Boolean, nullable=False)
     buying_stage = Column(String(32), nullable=False)

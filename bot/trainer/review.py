@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
+from bot.conversation.transcript import opened_widget
 from bot.store.conversations import Conversation, tracker_events
 
 LOW_CONFIDENCE = 0.6
@@ -18,7 +19,7 @@ def readable(conversation: Conversation) -> List[str]:
     lines = []
     for event in conversation.events:
         kind = event.get("event")
-        if kind == "user" and not (event.get("metadata") or {}).get("widget_opened"):
+        if kind == "user" and not opened_widget(event):
             intent = (event.get("parse_data") or {}).get("intent") or {}
             lines.append(f"visitor: {event.get('text')}    [{intent.get('name')} "
                          f"{float(intent.get('confidence') or 0):.2f}]")
@@ -53,7 +54,7 @@ def misunderstood(since: Optional[dt.date] = None, threshold: float = LOW_CONFID
         event = json.loads(data or "{}")
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
-        if (event.get("metadata") or {}).get("widget_opened") or str(event.get("text", "")).startswith("/"):
+        if str(event.get("text", "")).startswith("/"):  # payloads, the widget's opening too: not typed
             continue
         confidence = float(intent.get("confidence") or 0)
         if intent.get("name") == "nlu_fallback" or confidence < threshold:

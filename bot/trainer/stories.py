@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import config
+from bot.conversation.transcript import opened_widget
 
 
 async def _full_tracker(sender_id: str):
@@ -29,7 +30,7 @@ def story(sender_id: str, name: str, test: bool = True) -> str:
     events = []
     for event in tracker.events:
         if isinstance(event, UserUttered):
-            if (event.metadata or {}).get("widget_opened"):
+            if opened_widget(event.as_dict()):
                 event.text = None  # the widget's own greeting request: kept as its intent only
             event.entities = []  # the pipeline's entities are checked by unit tests, not by stories
         events.append(event)

@@ -27,6 +27,7 @@ async def require_sales_token(request: web.Request, handler: Handler) -> web.Str
 
 
 async def list_briefs(request: web.Request) -> web.Response:
+    """A page of briefs, newest first; the `Link` header names the next (older) and previous pages."""
     filters = {}
     for name in ("sender_id", "status"):
         value = request.query.get(name)
@@ -34,7 +35,24 @@ async def list_briefs(request: web.Request) -> web.Response:
             if not value.strip() or len(value) > 255:
                 return error(400, f"'{name}' must be a non-empty string of at most 255 characters.")
             filters[name] = value
-    return web.json_response(await in_thread(briefs.list_briefs, **filters))
+    for name in ("after", "before"):
+        value = request.query.get(name)
+        if value is not None:
+            if not BRIEF_ID.fullmatch(value):
+                return error(400, f"'{name}' must be a brief id.")
+            filters[name] = int(value)
+    limit = request.query.get("limit", str(briefs.PAGE))
+    if not (limit.isascii() and limit.isdigit() and 0 < int(limit) <= briefs.MAX_PAGE):
+        return error(400, f"'limit' must be a whole number from 1 to {briefs.MAX_PAGE}.")
+    found = await in_thread(briefs.page, **filters, limit=int(limit))
+    links = [f'<{_page_url(request, name, cursor)}>; rel="{rel}"'
+             for name, cursor, rel in (("after", found.older, "next"), ("before", found.newer, "prev")) if cursor]
+    return web.json_response(found.briefs, headers={"Link": ", ".join(links)} if links else None)
+
+
+def _page_url(request: web.Request, name: str, cursor: int) -> str:
+    query = {key: value for key, value in request.query.items() if key not in ("after", "before")}
+    return str(request.rel_url.with_query({**query, name: cursor}))
 
 
 async def show_brief(request: web.Request) -> web.Response:

@@ -3,14 +3,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot import config
 from bot.sales import notify
+from bot.store import pending, privacy
 from bot.store.engine import engine
 from bot.web import api, auth, inbox, rasa_client, widget
 from bot.web.common import Handler, in_thread
+
+MAX_REQUEST_BYTES = 64 * 1024  # forms and sign-ins are small: a bigger body is refused with 413
+# Every page's own scripts, styles and fetches come from this app; nothing inline, no plugins, no framing.
+PAGE_POLICY = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+
+def _product_page_policy() -> str:
+    """The product page's widget also talks to Rasa's socket.io channel: over HTTP(S) and web sockets."""
+    rasa = urlsplit(config.rasa_public_url())
+    socket = "wss" if rasa.scheme == "https" else "ws"
+    return (f"default-src 'self'; connect-src 'self' {rasa.scheme}://{rasa.netloc} {socket}://{rasa.netloc}; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
 @web.middleware
@@ -20,6 +34,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:  # redirects and errors carry the headers too
         response = error
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy",
+                                _product_page_policy() if request.path == "/" else PAGE_POLICY)
+    if config.cookie_secure():  # served over HTTPS: browsers must not fall back to plain HTTP
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path.startswith(("/inbox", "/login")):
         response.headers.setdefault("X-Frame-Options", "DENY")  # no clickjacking of the inbox
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -34,14 +52,29 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def _notification_worker(app: web.Application):
-    """Sends due brief notifications every couple of seconds while the web app runs."""
+    """Stores briefs kept on disk and sends due notifications every couple of seconds while the web app
+    runs, and once an hour
+    deletes the conversations and briefs older than RETENTION_DAYS (when set)."""
+    log = logging.getLogger(__name__)
 
     async def loop() -> None:
+        clock = asyncio.get_running_loop().time  # monotonic: a change of the system clock cannot skip it
+        retention_ran = None
         while True:
             try:
+                await in_thread(pending.store_pending)  # briefs kept on disk while the database was down
                 await in_thread(notify.deliver_due)
             except Exception:  # a database hiccup must not stop notifications for good
-                logging.getLogger(__name__).exception("The notification worker failed; trying again")
+                log.exception("The notification worker failed; trying again")
+            try:
+                days = config.retention_days()
+                if days > 0 and (retention_ran is None or clock() - retention_ran >= 3600):
+                    retention_ran = clock()
+                    deleted = await in_thread(privacy.delete_expired, days)
+                    log.info("Retention of %s days deleted %s", days,
+                             ", ".join(f"{what}: {count}" for what, count in deleted.items()))
+            except Exception:  # tried again in an hour; notifications go on meanwhile
+                log.exception("Deleting what is older than RETENTION_DAYS failed")
             await asyncio.sleep(2)
 
     task = asyncio.create_task(loop())
@@ -50,7 +83,8 @@ async def _notification_worker(app: web.Application):
 
 
 def create_app(sales_api_token: str = "") -> web.Application:
-    app = web.Application(middlewares=[security_headers, api.require_sales_token, auth.require_salesperson])
+    app = web.Application(middlewares=[security_headers, api.require_sales_token, auth.require_salesperson],
+                          client_max_size=MAX_REQUEST_BYTES)
     app[api.SALES_API_TOKEN] = sales_api_token or config.sales_api_token()
     app[auth.SIGN_IN_THROTTLE] = auth.SignInThrottle()
     app.cleanup_ctx.append(rasa_client.session)
@@ -64,5 +98,6 @@ def create_app(sales_api_token: str = "") -> web.Application:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     engine()  # fail fast on a bad DATABASE_URL, and create the tables
     web.run_app(create_app(), host=host, port=port, print=None)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections import OrderedDict, deque
+from typing import Optional
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot import config
+from bot import config, safety
 from bot.sales import accounts
 from bot.web import render
 from bot.web.common import Handler, error, in_thread
@@ -18,26 +20,63 @@ LOGIN_CSRF_COOKIE = "dsb_login_csrf"
 
 
 class SignInThrottle:
-    """At most MAX_FAILURES wrong passwords per email in WINDOW seconds, against password guessing."""
+    """Sign-in attempts per WINDOW seconds, against password guessing: at most LIMITS["email"] for one
+    email, LIMITS["address"] from one client address and LIMITS["overall"] in all.
 
-    MAX_FAILURES, WINDOW = 5, 900
+    An attempt is counted before its password is checked, so parallel requests cannot slip past the
+    limit; a right password gives its attempt back. Memory stays bounded: expired counts are dropped and
+    only the MAX_KEYS most recently used emails and addresses are remembered.
+    """
 
-    def __init__(self) -> None:
-        self.failures: dict = {}
+    LIMITS = {"email": 5, "address": 20, "overall": 100}
+    WINDOW = 15 * 60
+    MAX_KEYS = 10_000
 
-    def _recent(self, email: str) -> list:
+    def __init__(self, limits: Optional[dict] = None, max_keys: int = MAX_KEYS) -> None:
+        self.limits, self.max_keys = limits or self.LIMITS, max_keys
+        self.attempts: OrderedDict = OrderedDict()  # (kind, value) -> times of its attempts, oldest first
+
+    def _keys(self, email: str, address: str) -> list:
+        return [("email", email[:254]), ("address", address), ("overall", "")]  # 254: the longest email
+
+    def _recent(self, key: tuple, now: float) -> deque:
+        times = self.attempts.get(key, deque())
+        while times and now - times[0] >= self.WINDOW:
+            times.popleft()
+        return times
+
+    def reserve(self, email: str, address: str) -> Optional[str]:
+        """Counts one attempt; or, when a limit is reached, counts nothing and returns its kind."""
         now = time.monotonic()
-        recent = [t for t in self.failures.get(email, []) if now - t < self.WINDOW]
-        self.failures[email] = recent
-        return recent
+        while self.attempts:  # the least recently used first: drop them while wholly expired
+            key, times = next(iter(self.attempts.items()))
+            if times and now - times[-1] < self.WINDOW:
+                break
+            del self.attempts[key]
+        keys = self._keys(email, address)
+        for kind, value in keys:
+            if len(self._recent((kind, value), now)) >= self.limits[kind]:
+                return kind
+        for key in keys:
+            self.attempts[key] = self._recent(key, now)
+            self.attempts[key].append(now)
+            self.attempts.move_to_end(key)
+        while len(self.attempts) > self.max_keys:
+            self.attempts.popitem(last=False)
+        return None
 
-    def blocked(self, email: str) -> bool:
-        return len(self._recent(email)) >= self.MAX_FAILURES
+    def release(self, email: str, address: str) -> None:
+        """A right password: its attempt no longer counts."""
+        for key in self._keys(email, address):
+            if self.attempts.get(key):
+                self.attempts[key].pop()
 
-    def failed(self, email: str) -> None:
-        self._recent(email).append(time.monotonic())
 
-
+TOO_MANY = {  # what a refused sign-in is told, by the limit it reached
+    "email": "Too many wrong passwords for this email",
+    "address": "Too many sign-in attempts from your network",
+    "overall": "Too many sign-in attempts at the moment",
+}
 SIGN_IN_THROTTLE = web.AppKey("sign_in_throttle", SignInThrottle)
 
 
@@ -82,18 +121,19 @@ async def login(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(), expected.encode()):
         return error(403, "The sign-in form's CSRF token is missing or wrong; reload the page and try again.")
     email = str(form.get("email", "")).strip().lower()
-    throttle = request.app[SIGN_IN_THROTTLE]
-    if throttle.blocked(email):
-        return error(429, "Too many wrong passwords for this email; try again in 15 minutes.")
-    token = await in_thread(accounts.sign_in, email, str(form.get("password", "")))
+    throttle, address = request.app[SIGN_IN_THROTTLE], safety.client_address(request.remote, request.headers)
+    limit = throttle.reserve(email, address)
+    if limit:
+        return error(429, f"{TOO_MANY[limit]}; try again in 15 minutes.")
+    token = await accounts.sign_in(email, str(form.get("password", "")))
     if token is None:
-        throttle.failed(email)
         fresh = secrets.token_urlsafe(32)
         response = web.Response(text=render.page("login.html", csrf=fresh, error="Wrong email or password.",
                                                  next_path=_safe_next(str(form.get("next", "")))),
                                 content_type="text/html", status=401)
         response.set_cookie(LOGIN_CSRF_COOKIE, fresh, max_age=3600, **_cookie_options())
         return response
+    throttle.release(email, address)
     response = web.HTTPSeeOther(_safe_next(str(form.get("next", "/inbox"))))
     response.set_cookie(SESSION_COOKIE, token, max_age=accounts.SESSION_HOURS * 3600, **_cookie_options())
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")

@@ -6,7 +6,7 @@ import io
 
 from aiohttp import web
 
-from bot.conversation.qualify import STAGES
+from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
 from bot.sales import dashboard, inbox
 from bot.store import briefs
@@ -27,13 +27,24 @@ def _filters(request: web.Request) -> dict:
     return filters
 
 
+def _cursors(request: web.Request) -> dict:
+    """`after` / `before`: the brief ids the inbox's Older / Newer links page from."""
+    cursors = {}
+    for name in ("after", "before"):
+        value = request.query.get(name, "")
+        if value and not BRIEF_ID.fullmatch(value):
+            raise web.HTTPBadRequest(reason=f"{name!r} must be a brief id.")
+        cursors[name] = int(value) if value else None
+    return cursors
+
+
 async def brief_list(request: web.Request) -> web.Response:
     filters = _filters(request)
-    found = await in_thread(inbox.find, filters["status"] or None, filters["stage"] or None, filters["q"])
+    found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"], **_cursors(request))
     failing = await in_thread(inbox.failing_deliveries)
     user = request["user"]
-    return web.Response(text=render.page("inbox.html", briefs=found, filters=filters, failing=failing,
-                                         user=user.email, csrf=user.csrf_token),
+    return web.Response(text=render.page("inbox.html", briefs=found.briefs, paging=found, filters=filters,
+                                         failing=failing, user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 
@@ -104,17 +115,35 @@ def _csv_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-async def briefs_csv(request: web.Request) -> web.Response:
-    filters = _filters(request)
-    found = await in_thread(inbox.find, filters["status"] or None, filters["stage"] or None, filters["q"])
+def _csv(rows) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for brief in found:
-        row = {**brief, **(brief["contact"] or {})}
-        writer.writerow([_csv_cell(row.get(column)) for column in CSV_COLUMNS])
-    return web.Response(text=out.getvalue(), content_type="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="briefs.csv"'})
+    csv.writer(out, quoting=csv.QUOTE_ALL).writerows(rows)
+    return out.getvalue().encode()
+
+
+def _csv_row(brief: dict) -> list:
+    row = {**brief, **(brief["contact"] or {})}
+    return [_csv_cell(row.get(column)) for column in CSV_COLUMNS]
+
+
+async def briefs_csv(request: web.Request) -> web.StreamResponse:
+    filters = _filters(request)
+    # Sent before the security_headers middleware sees the response: the inbox's headers are set here.
+    response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
+                                           "Content-Disposition": 'attachment; filename="briefs.csv"',
+                                           "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    await response.prepare(request)
+    await response.write(_csv([CSV_COLUMNS]))
+    after = None
+    while True:  # a chunk at a time: memory stays one chunk deep however many briefs there are
+        found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"], after=after,
+                                limit=briefs.CHUNK)
+        await response.write(_csv(_csv_row(brief) for brief in found.briefs))
+        if found.older is None:
+            break
+        after = found.older
+    await response.write_eof()
+    return response
 
 
 async def dashboard_page(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.conversation.qualify import STAGES
+from bot.conversation.slots import STAGES
 from bot.sales.inbox import STATUSES
 
 

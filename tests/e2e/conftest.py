@@ -2,7 +2,7 @@
 import pytest
 
 from tests.e2e.stack import Stack, start_sqlite_stacks
-from tests.helpers import create_postgres_database, drop_postgres_databases, postgres_url
+from tests.helpers import FakeSlack, create_postgres_database, drop_postgres_databases, postgres_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -28,3 +28,11 @@ def stacks(request, tmp_path_factory):
     yield started
     for stack in started:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def slack():
+    """A stand-in for Slack's incoming webhook, for the stacks that announce briefs."""
+    fake = FakeSlack()
+    yield fake
+    fake.server.shutdown()

@@ -18,9 +18,15 @@ import yaml
 from tests.helpers import free_port, http
 
 ROOT = Path(__file__).resolve().parents[2]
-RASA_TOKEN = "stack-rasa-token"
-SALES_TOKEN = "stack-sales-token"
+RASA_TOKEN = "stack-rasa-token-for-tests-0123456789"  # long enough for production mode too
+SALES_TOKEN = "stack-sales-token-for-tests-0123456789"
 CONVERSATIONS = {c["name"]: c for c in yaml.safe_load((ROOT / "tests" / "conversations.yml").read_text())}
+
+
+# Every test visitor talks from 127.0.0.1, hundreds a minute: the suites raise the per-address limits
+# (tests/e2e/test_public_site.py plays a stack with the defaults).
+TEST_TRAFFIC_LIMITS = {"MESSAGES_PER_MINUTE_PER_ADDRESS": "100000", "MESSAGES_PER_MINUTE_PER_VISITOR": "1000",
+                       "HANDOFFS_PER_MINUTE_PER_ADDRESS": "100000"}
 
 
 class Stack:
@@ -30,7 +36,8 @@ class Stack:
         self.rasa = f"http://127.0.0.1:{self.ports['rasa']}"
         self.web = f"http://127.0.0.1:{self.ports['web']}"
         env = {**os.environ, "DATABASE_URL": database_url, "TRACKER_DB_URL": tracker_url,
-               "RASA_TOKEN": RASA_TOKEN, "SALES_API_TOKEN": SALES_TOKEN, "BOT_VAR_DIR": str(tmp), **extra_env}
+               "RASA_TOKEN": RASA_TOKEN, "SALES_API_TOKEN": SALES_TOKEN, "BOT_VAR_DIR": str(tmp),
+               **TEST_TRAFFIC_LIMITS, **extra_env}
         self.output = open(tmp / "bot-run.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--action-port", str(self.ports["action"]),

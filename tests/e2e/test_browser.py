@@ -11,7 +11,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from bot.conversation import product
 from tests.e2e.stack import CONVERSATIONS, Stack
-from tests.helpers import FakeSlack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 QUALIFIED = CONVERSATIONS["qualified visitor who greets first and agrees to be contacted"]["turns"]
@@ -23,13 +22,6 @@ def screenshots(tmp_path_factory) -> Path:
     leaves the tree as it found it."""
     chosen = os.environ.get("SCREENSHOTS_DIR")
     return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def slack():
-    fake = FakeSlack()
-    yield fake
-    fake.server.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,9 @@
 """Custom actions that store leads and briefs in the app database (SQLite; PostgreSQL unreachable)."""
 from actions import actions
+from bot import config
 from bot.conversation import product
 from bot.store import briefs as store
+from bot.store import pending
 from tests.actions_harness import QUALIFIED, run, slot_events, tracker, user
 
 
@@ -68,10 +70,30 @@ def test_handoff_after_the_contact_form_is_qualified_with_contact(app_database):
     assert stored["contact"] == {"name": "Maria", "email": "maria@brightdental.com", "company": "Bright Dental"}
 
 
-def test_a_handoff_that_cannot_be_stored_is_retried_then_admitted_and_the_bot_stays(monkeypatch):
+def test_a_handoff_while_the_database_is_down_is_kept_and_stored_once_it_answers(app_database, monkeypatch):
+    working = app_database
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")
     messages, events = run(actions.ActionHandoff(), tracker("get me a person", intent="request_human",
-                                                            slots={"struggle": "x", "email_offered": True},
+                                                            slots={"struggle": "our vans idle", "email_offered": True},
                                                             sender_id="unlucky"))
+    # The visitor is handed off as usual: the brief waits on disk, not in a lost exception.
+    assert [message["text"] for message in messages] == [product.message("handoff_no_email")]
+    assert "pause" in [event["event"] for event in events]
+    monkeypatch.setenv("DATABASE_URL", working)
+    assert store.list_briefs() == []
+    assert pending.store_pending() == 1
+    assert pending.store_pending() == 0  # stored once
+    [stored] = store.list_briefs(sender_id="unlucky")
+    assert stored["struggle"] == "our vans idle" and stored["status"] == "new"
+
+
+def test_a_handoff_that_can_be_neither_stored_nor_kept_is_admitted_and_the_bot_stays(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nowhere")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    monkeypatch.setattr(config, "VAR_DIR", blocked)
+    messages, events = run(actions.ActionHandoff(), tracker("get me a person", intent="request_human",
+                                                            slots={"struggle": "x", "email_offered": True},
+                                                            sender_id="unluckier"))
     assert [message["text"] for message in messages] == [product.message("handoff_failed")]
     assert "pause" not in [event["event"] for event in events]

@@ -1,32 +1,72 @@
+import functools
+import json
 
+import pytest
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, insert
 
 from bot.sales import dashboard
 from bot.store import briefs as store
-from tests.helpers import handoff, seed_tracker
+from tests.helpers import handoff
 
 
 def slot(name, value):
     return {"event": "slot", "name": name, "value": value}
 
 
-def test_the_dashboard_counts_conversations_and_where_interviews_stopped(app_database, tmp_path):
-    tracker = f"sqlite:///{tmp_path / 'tracker.db'}"
-    seed_tracker(tracker, [
+def seed(url, events):
+    """Rasa's `events` table (as its SQLTrackerStore creates it) holding these (sender, kind, data)."""
+    engine = create_engine(url, future=True)
+    table = Table("events", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("sender_id", String(255), nullable=False, index=True),
+                  Column("type_name", String(255), nullable=False), Column("timestamp", Float),
+                  Column("intent_name", String(255)), Column("action_name", String(255)), Column("data", Text))
+    table.create(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(table), [{"sender_id": sender, "type_name": kind, "data": json.dumps(data)}
+                                           for sender, kind, data in events])
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker(request, tmp_path, make_postgres_database):
+    """An empty tracker database: the dashboard's SQL must count the same on both."""
+    return f"sqlite:///{tmp_path / 'tracker.db'}" if request.param == "sqlite" else make_postgres_database()
+
+
+def test_the_dashboard_counts_conversations_and_where_interviews_stopped(app_database, tracker):
+    seed(tracker, [
         ("opened-only", "user", {"text": "/greet", "metadata": {"widget_opened": True}}),
         ("opened-only", "slot", slot("requested_slot", "struggle")),
         ("done", "user", {"text": "hi"}), ("done", "slot", slot("requested_slot", "cost_of_inaction")),
         ("done", "slot", slot("interview_done", True)),
         ("left", "user", {"text": "hi"}), ("left", "slot", slot("requested_slot", "struggle")),
-        ("left", "slot", slot("requested_slot", "situation")),
+        ("left", "slot", slot("requested_slot", "situation")), ("left", "slot", slot("requested_slot", "email")),
         ("visitor-1", "user", {"text": "hi"}), ("visitor-1", "slot", slot("requested_slot", "trigger")),
+        # Real words flagged as the widget's opening are still the visitor's (transcript.opened_widget).
+        ("flagged", "user", {"text": "we lose orders", "metadata": {"widget_opened": True}}),
+        ("flagged", "slot", slot("requested_slot", "timeline")),
+        ("no-reply", "slot", slot("requested_slot", "timeline")), ("no-reply", "action", {"name": "utter_greet"}),
     ])
     handoff("visitor-1")  # asked for a person at the trigger question: not a drop-off
     store.save_lead("done", "nurture", "passive_looking", False)
     stats, stopped = dashboard.figures(tracker_url=tracker)
-    assert stats == {"conversations started": 3, "interviews completed": 1, "qualified": 1, "handed off": 1,
+    assert stats == {"conversations started": 4, "interviews completed": 1, "qualified": 1, "handed off": 1,
                      "nurture": 1}
     assert stopped == {"struggle": 0, "situation": 1, "current_solution": 0, "desired_progress": 0, "trigger": 0,
-                       "timeline": 0, "anxieties": 0, "cost_of_inaction": 0}
+                       "timeline": 1, "anxieties": 0, "cost_of_inaction": 0}
+
+
+def test_handed_off_visitors_are_counted_however_many_there_are(app_database, tracker, monkeypatch):
+    monkeypatch.setattr(dashboard, "sender_ids", functools.partial(store.sender_ids, 2))  # chunks of two
+    visitors = [f"visitor-{n}" for n in range(5)]
+    seed(tracker, [event for visitor in visitors + ["stays"] for event in (
+        (visitor, "user", {"text": "hi"}), (visitor, "slot", slot("requested_slot", "trigger")))])
+    for visitor in visitors:
+        handoff(visitor)
+    handoff("never-talked")  # a brief whose conversation is gone from the tracker
+    stats, stopped = dashboard.figures(tracker_url=tracker)
+    assert (stats["conversations started"], stats["handed off"], stopped["trigger"]) == (6, 5, 1)
 
 
 def test_a_fresh_install_without_conversations_shows_zeros(app_database, tmp_path):

@@ -1,7 +1,11 @@
 """Signing in to the inbox and working on a brief, over HTTP against the real web app."""
+import csv
 import datetime as dt
-import http.cookiejar
+import html
+import io
+import json
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,33 +20,9 @@ from bot.sales import accounts, inbox
 from bot.store import briefs as store
 from bot.store.engine import engine
 from bot.store.models import Delivery, SignIn
+from tests.helpers import SALES_TOKEN, Client
 
 PASSWORD = "correct horse battery"
-
-
-class Client:
-    """A browser without JavaScript: keeps cookies, follows redirects, never raises on 4xx."""
-
-    def __init__(self, base):
-        self.base, self.jar = base, http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def request(self, method, path, form=None):
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        try:
-            with self.opener.open(urllib.request.Request(self.base + path, data=data, method=method), timeout=30) as r:
-                return r.status, r.geturl(), r.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.geturl(), error.read().decode()
-
-    def csrf(self, path):
-        _, _, page = self.request("GET", path)
-        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-    def sign_in(self, email="ann@acme.io", password=PASSWORD):
-        token = self.csrf("/login?next=/inbox")
-        return self.request("POST", "/login", {"csrf": token, "email": email, "password": password,
-                                               "next": "/inbox"})
 
 
 @pytest.fixture
@@ -120,10 +100,10 @@ def test_a_signed_in_salesperson_finds_claims_and_works_a_brief(web_app, salespe
                                                                                  "call <b>Tuesday</b>")]
     page = client.request("GET", f"/inbox/briefs/{older}")[2]
     assert "claimed by ann@acme.io" in page and "call &lt;b&gt;Tuesday&lt;/b&gt;" in page
-    assert [b["id"] for b in inbox.find(status="contacted")] == [older]
+    assert [b["id"] for b in inbox.find(status="contacted").briefs] == [older]
 
     status, _, csv_text = client.request("GET", "/inbox/briefs.csv?status=contacted")
-    assert status == 200 and csv_text.splitlines()[0].startswith("id,created_at,status")
+    assert status == 200 and next(csv.reader(io.StringIO(csv_text)))[:3] == ["id", "created_at", "status"]
     assert "Bright Dental" in csv_text and "dispatch" not in csv_text
     printable = client.request("GET", f"/inbox/briefs/{older}/print")[2]
     assert "Printable brief" not in printable and "Forces" in printable
@@ -131,11 +111,20 @@ def test_a_signed_in_salesperson_finds_claims_and_works_a_brief(web_app, salespe
 
 
 def test_spreadsheet_formulas_typed_by_a_visitor_stay_text_in_the_csv(web_app, salesperson):
-    save_brief("v-3", '=HYPERLINK("http://evil.example","click")', "Eve", "Evil")
+    save_brief("v-3", '=HYPERLINK("http://x","y")', "+1 555 0100", "@Evil Corp")
+    save_brief("v-3b", "\tcmd|' /C calc'!A0", "-2+3", "Plain Co")
     client = Client(web_app)
     client.sign_in()
-    csv_text = client.request("GET", "/inbox/briefs.csv")[2]
-    assert "'=HYPERLINK" in csv_text
+    with client.opener.open(web_app + "/inbox/briefs.csv") as response:
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Content-Disposition"] == 'attachment; filename="briefs.csv"'
+        csv_text = response.read().decode()
+    assert all(line.startswith('"') and line.endswith('"') for line in csv_text.splitlines())  # every cell quoted
+    header, tab, formula = csv.reader(io.StringIO(csv_text))
+    formula, tab = dict(zip(header, formula)), dict(zip(header, tab))
+    assert formula["struggle"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert (formula["name"], formula["company"]) == ("'+1 555 0100", "'@Evil Corp")
+    assert (tab["struggle"], tab["name"], tab["company"]) == ("'\tcmd|' /C calc'!A0", "'-2+3", "Plain Co")
 
 
 def test_notifications_that_keep_failing_are_shown_in_the_inbox(web_app, salesperson):
@@ -209,3 +198,119 @@ def test_password_guessing_is_throttled_and_the_inbox_cannot_be_framed(web_app, 
     assert status == 429 and "Too many wrong passwords" in page
     response = urllib.request.urlopen(web_app + "/login")
     assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.fixture
+def many_briefs(salesperson):
+    """105 briefs about invoices (ids newest first), and 3 about trucks, newer than all of them."""
+    invoices = [save_brief(f"inv-{n}", f"late invoices, month {n}", f"Person {n}", "Acme") for n in range(105)]
+    trucks = [save_brief(f"truck-{n}", "dispatch double books trucks") for n in range(3)]
+    return invoices[::-1], trucks[::-1]
+
+
+def shown(page):
+    return [int(found) for found in re.findall(r'href="/inbox/briefs/([0-9]+)"', page)]
+
+
+def link(page, rel):
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_inbox_pages_through_every_brief_keeping_the_filter(web_app, many_briefs):
+    invoices, trucks = many_briefs
+    client = Client(web_app)
+    page = client.sign_in()[2]
+    assert shown(page) == (trucks + invoices)[:50] and link(page, "prev") is None
+    page = client.request("GET", "/inbox?q=INVOICES")[2]
+    first = shown(page)
+    late = save_brief("late-comer", "late invoices again")  # arrives while the salesperson reads page one
+    seen, pages = list(first), [first]
+    while link(page, "next"):
+        assert "q=INVOICES" in link(page, "next")
+        page = client.request("GET", link(page, "next"))[2]
+        pages.append(shown(page))
+        seen += pages[-1]
+    assert seen == invoices and [len(ids) for ids in pages] == [50, 50, 5]  # each once, in order, no trucks
+    page = client.request("GET", link(page, "prev"))[2]
+    assert shown(page) == pages[1]
+    page = client.request("GET", link(page, "prev"))[2]
+    assert shown(page) == pages[0] and link(page, "prev") == "/inbox?q=INVOICES&before=" + str(pages[0][0])
+    assert shown(client.request("GET", link(page, "prev"))[2]) == [late]  # newer than page one now
+    assert client.request("GET", "/inbox?after=abc")[0] == 400
+
+
+def test_the_csv_export_holds_every_matching_brief_once(web_app, many_briefs, monkeypatch):
+    monkeypatch.setattr(store, "CHUNK", 40)  # several chunks
+    invoices, _ = many_briefs
+    client = Client(web_app)
+    client.sign_in()
+    rows = list(csv.DictReader(io.StringIO(client.request("GET", "/inbox/briefs.csv?q=invoices")[2])))
+    assert [int(row["id"]) for row in rows] == invoices and rows[-1]["struggle"] == "late invoices, month 0"
+
+
+def api(url):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {SALES_TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read()), response.headers.get("Link", "")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), ""
+
+
+def test_the_brief_api_pages_with_link_headers_and_caps_the_page(web_app, many_briefs):
+    invoices, trucks = many_briefs
+    status, found, links = api(web_app + "/api/briefs")
+    assert status == 200 and [b["id"] for b in found] == (trucks + invoices)[:50] and 'rel="next"' in links
+    seen, url = [], web_app + "/api/briefs?status=new&limit=40"
+    while url:
+        status, found, links = api(url)
+        seen += [b["id"] for b in found]
+        following = re.search(r'<([^>]+)>; rel="next"', links)
+        url = web_app + following.group(1) if following else None
+    assert seen == trucks + invoices and 'rel="prev"' in links
+    assert found[-1]["transcript"] == [] and found[-1]["forces"]  # whole briefs, as before
+    for bad in ("0", "201", "ten", "²"):
+        status, body, _ = api(web_app + f"/api/briefs?limit={urllib.parse.quote(bad)}")
+        assert status == 400 and "'limit' must be a whole number from 1 to 200" in body["error"], bad
+    assert api(web_app + "/api/briefs?after=-1")[0] == 400
+
+
+@pytest.mark.parametrize("actors", [("ann@acme.io", "bob@acme.io"), ("ann@acme.io", "ann@acme.io")])
+def test_of_two_claims_at_the_same_moment_exactly_one_wins(database_url, monkeypatch, actors):
+    brief_id = store.save_handoff(brief.build("v-race", {"struggle": "late invoices"},
+                                              assess({"struggle": "late invoices"}, dt.date(2026, 11, 26)),
+                                              "qualified", None, []), url=database_url)
+    both_looked, looked_once, real_holder = threading.Barrier(2), threading.local(), inbox._holder
+
+    def look_then_wait(*args):  # both see it unclaimed before either writes: the race, every time
+        holder = real_holder(*args)
+        if not getattr(looked_once, "done", False):
+            looked_once.done = True
+            both_looked.wait(timeout=10)
+        return holder
+
+    monkeypatch.setattr(inbox, "_holder", look_then_wait)
+    outcomes = {}
+
+    def claim(number, actor):
+        try:
+            inbox.claim(brief_id, actor, url=database_url)
+            outcomes[number] = "claimed"
+        except inbox.ClaimedByOther as refusal:
+            outcomes[number] = str(refusal)
+
+    threads = [threading.Thread(target=claim, args=(number, actor)) for number, actor in enumerate(actors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    stored = store.get_brief(brief_id, url=database_url)
+    [event] = inbox.history(brief_id, url=database_url)  # one claim recorded
+    winner = stored["claimed_by"]
+    assert stored["status"] == "claimed" and event["actor"] == winner
+    if actors[0] == actors[1]:  # a double click: claimed once, no error
+        assert outcomes == {0: "claimed", 1: "claimed"}
+    else:
+        assert sorted(outcomes.values()) == sorted(["claimed", f"{winner} has just claimed this brief; take it "
+                                                               "over explicitly."])

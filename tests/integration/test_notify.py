@@ -1,6 +1,7 @@
 """Brief notifications against local stand-ins: an HTTP server for Slack, aiosmtpd for SMTP."""
 import datetime as dt
 import email
+import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -89,3 +90,36 @@ def test_two_workers_never_send_the_same_notification(app_database, slack):
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         sent = sum(pool.map(lambda _: notify.deliver_due(), range(4)))
     assert sent == 1 and len(slack.received) == 1
+
+
+def this_machines_address():
+    """An address of this machine that is not loopback, to stand in for a remote mail server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: only picks the outgoing interface, sends nothing
+        except OSError:
+            pytest.skip("this machine has no network address besides loopback")
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine has no network address besides loopback")
+    return address
+
+
+def test_email_is_never_sent_in_clear_text_to_a_remote_server_without_starttls(app_database, monkeypatch):
+    monkeypatch.delenv("SMTP_ALLOW_PLAINTEXT", raising=False)
+    mailbox, host = Inbox(), this_machines_address()
+    controller = Controller(mailbox, hostname=host, port=free_port())  # offers no STARTTLS
+    controller.start()
+    try:
+        monkeypatch.setenv("SMTP_URL", f"smtp://{host}:{controller.port}")
+        monkeypatch.setenv("SALES_EMAIL_TO", "sales@acme.test")
+        brief_id = handoff()
+        assert notify.deliver_due() == 0 and mailbox.messages == []
+        from bot.sales import inbox
+        [failing] = inbox.failing_deliveries(min_attempts=1)
+        assert failing["brief_id"] == brief_id and "does not offer STARTTLS" in failing["last_error"]
+
+        monkeypatch.setenv("SMTP_ALLOW_PLAINTEXT", "1")  # an operator's explicit choice
+        assert notify.deliver_due(now=utcnow() + dt.timedelta(minutes=1)) == 1 and len(mailbox.messages) == 1
+    finally:
+        controller.stop()

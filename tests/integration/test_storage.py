@@ -90,3 +90,46 @@ def test_a_database_from_an_earlier_version_gets_the_new_columns_and_keeps_its_r
     assert store.get_lead("old-visitor", url=url)["status"] == "nurture"
     brief_id = store.save_handoff(fields("new-visitor"), url=url)
     assert store.get_brief(brief_id, url=url)["page_url"] is None
+
+
+def test_pages_go_newest_first_by_time_then_id_and_back_again(database_url, monkeypatch):
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from bot.store.models import Brief
+
+    ids = [store.save_handoff(fields(f"v-{n}"), url=database_url) for n in range(5)]
+    at, hour = dt.datetime(2026, 11, 26, 12), dt.timedelta(hours=1)
+    moments = {ids[0]: at, ids[1]: at, ids[2]: at - hour, ids[3]: at, ids[4]: at - 24 * hour}
+    with Session(engine(database_url), future=True) as session, session.begin():
+        for brief_id, moment in moments.items():
+            session.execute(update(Brief).where(Brief.id == brief_id).values(created_at=moment))
+    newest_first = [ids[3], ids[1], ids[0], ids[2], ids[4]]  # same moment: the higher id first
+    pages, after = [], None
+    while True:
+        page = store.page(after=after, limit=2, url=database_url)
+        pages.append([b["id"] for b in page.briefs])
+        if page.older is None:
+            break
+        after = page.older
+    assert pages == [newest_first[:2], newest_first[2:4], newest_first[4:]]
+    back = store.page(before=page.newer, limit=2, url=database_url)
+    assert [b["id"] for b in back.briefs] == newest_first[2:4] and back.older == newest_first[3]
+    assert [b["id"] for b in store.page(before=back.newer, limit=2, url=database_url).briefs] == newest_first[:2]
+    monkeypatch.setattr(store, "CHUNK", 3)
+    assert len(store.page(limit=1000, url=database_url).briefs) == 3  # asking for more gets the cap
+    assert store.page(after=999999, url=database_url).briefs == []
+
+
+def test_search_words_must_all_appear_in_the_name_company_or_struggle(database_url):
+    contact = {"name": "Ann O'Neil", "email": "ann@acme.io", "company": "Acme & Sons 100%"}
+    found = store.save_handoff(fields("visitor-1", contact), url=database_url)
+    store.save_handoff(fields("visitor-2", {"name": "Bo", "email": "bo@x.io", "company": "Northwind"}),
+                       url=database_url)
+
+    def search(words):
+        return [b["id"] for b in store.page(words=words, full=False, url=database_url).briefs]
+
+    assert search("o'neil INVOICES") == [found] and search("sons 100%") == [found]
+    assert search("acme northwind") == [] and search("_") == [] and search("%%") == []
+    assert len(search("late")) == 2  # both struggles

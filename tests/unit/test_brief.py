@@ -96,3 +96,11 @@ def test_build_carries_every_field_the_api_promises():
     assert set(fields["forces"]) == {"push", "pull", "anxiety", "habit"}
     assert fields["contact"] == CONTACT and fields["reasons"] and fields["suggested_questions"]
     assert fields["page_url"] is None and fields["referrer"] is None
+
+
+def test_a_brief_stays_bounded_whatever_reached_the_slots():
+    answers = {"struggle": "our exports fail " * 500, "timeline": "by friday"}
+    events = [{"event": "user", "text": f"message {n}", "timestamp": 1_700_000_000 + n} for n in range(1000)]
+    fields = brief.build("long-winded", answers, assess(answers, dt.date(2026, 11, 26)), "qualified", None, events)
+    assert len(fields["struggle"]) == 2001 and fields["struggle"].startswith("our exports fail our exports")
+    assert len(fields["transcript"]) == 400 and fields["transcript"][-1]["text"] == "message 999"

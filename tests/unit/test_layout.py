@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = {"bot.config", "bot.clock"}
+SHARED = {"bot.config", "bot.clock", "bot.safety"}
 # What each part of the code may import from this project, besides itself and the shared modules.
 MAY_IMPORT = {
     "bot.conversation": set(),
@@ -15,6 +15,7 @@ MAY_IMPORT = {
     "bot.trainer": {"bot.store", "bot.conversation"},
     "actions": {"bot.conversation", "bot.store"},
     "components": {"bot.conversation"},
+    "channels": set(),
 }
 PURE_FORBIDS = ("sqlalchemy", "psycopg2", "sqlite3", "aiohttp", "rasa", "rasa_sdk", "socket", "subprocess",
                 "http", "urllib.request", "smtplib")
@@ -54,3 +55,4 @@ def test_the_conversation_is_pure():
 def test_shared_modules_import_nothing_of_ours():
     for name in ("config", "clock"):
         assert [m for m in imports(ROOT / "bot" / f"{name}.py") if m.startswith(("bot", "actions"))] == []
+    assert [m for m in imports(ROOT / "bot" / "safety.py") if m.startswith(("bot", "actions"))] == ["bot.config"]

@@ -30,3 +30,20 @@ def test_the_visit_is_the_first_page_the_widget_reported():
     assert conversation.visit(EVENTS) == {"page_url": "https://acme.test/pricing", "referrer": "https://google.com/"}
     assert conversation.visit(EVENTS[2:]) == {"page_url": "https://x/", "referrer": None}
     assert conversation.visit([]) == {"page_url": None, "referrer": None}
+
+
+def test_a_visitors_words_flagged_as_the_widgets_opening_stay_in_the_transcript():
+    flagged = {"event": "user", "text": "cancel my order", "timestamp": 1790000004.0,
+               "metadata": {"widget_opened": True}}
+    assert [line["text"] for line in conversation.visible_messages(EVENTS + [flagged])][-1] == "cancel my order"
+    assert not conversation.opened_widget(flagged) and conversation.opened_widget(EVENTS[1])
+
+
+def test_the_visit_keeps_scheme_host_and_path_but_no_query_or_fragment():
+    event = {"event": "user", "text": "hi", "metadata": {
+        "page_url": "https://acme.test/pricing?email=ann%40acme.io&token=s3cret#plans",
+        "referrer": "https://www.google.com/search?q=acme+pricing"}}
+    assert conversation.visit([event]) == {"page_url": "https://acme.test/pricing",
+                                           "referrer": "https://www.google.com/search"}
+    event["metadata"] = {"page_url": "http://[broken", "referrer": "https://ann:pw@acme.test:8443/a/b?x=1"}
+    assert conversation.visit([event]) == {"page_url": None, "referrer": "https://acme.test:8443/a/b"}

@@ -22,11 +22,12 @@
   };
   var STORE = "dsb-chat:" + config.server;
   var stored = JSON.parse(localStorage.getItem(STORE) || "{}");
-  function randomId() { // unguessable: the id is all it takes to read this conversation's history
+  function randomId() { // for the outbox's own bookkeeping
     var bytes = crypto.getRandomValues(new Uint8Array(16));
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-  var sessionId = stored.sessionId || randomId();
+  // The conversation id comes from the web app, signed: the chat server refuses ids it did not issue.
+  var sessionId = stored.sessionId || null;
   var isOpen = Boolean(stored.open);
   // Messages not yet acknowledged by the server: kept across reloads and sent again on reconnect.
   var outbox = stored.outbox || [];
@@ -127,10 +128,22 @@
     flush();
   }
 
-  function loadHistory() { // null when the history could not be read
-    return fetch(config.webApp + "/chat/history/" + encodeURIComponent(sessionId))
+  function post(path, fields) { // a form post: no preflight, and the id stays out of every URL
+    return fetch(config.webApp + path, { method: "POST", body: new URLSearchParams(fields || {}) })
       .then(function (response) { return response.ok ? response.json() : null; })
       .catch(function () { return null; });
+  }
+  function loadHistory() { // null when the history could not be read
+    return post("/chat/history", { session_id: sessionId });
+  }
+  function requestSession() {
+    if (sessionId) return socket.emit("session_request", { session_id: sessionId });
+    post("/chat/session").then(function (issued) {
+      if (!issued) { status.textContent = "Can't reach the chat right now; retrying…"; return setTimeout(requestSession, 3000); }
+      sessionId = issued.session_id;
+      save();
+      socket.emit("session_request", { session_id: sessionId });
+    });
   }
   function render(history) {
     log.textContent = "";
@@ -146,7 +159,12 @@
     socket = io(config.server, { path: "/socket.io", transports: ["websocket", "polling"] });
     socket.on("connect", function () {
       status.textContent = "";
-      socket.emit("session_request", { session_id: sessionId });
+      requestSession();
+    });
+    socket.on("session_refused", function () { // an id from before the server signed them: start afresh
+      sessionId = null;
+      save();
+      requestSession();
     });
     socket.on("session_confirm", function () {
       confirmed = true;

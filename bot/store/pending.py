@@ -1,0 +1,54 @@
+"""Briefs that could not be stored when the visitor was handed off (the database was down): kept as files
+under var/pending-briefs and stored by the web app's worker once the database answers, each exactly once."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import config
+from bot.clock import utcnow
+from bot.store import briefs
+from bot.store.engine import engine
+from bot.store.models import Brief
+
+logger = logging.getLogger(__name__)
+
+
+def folder() -> Path:
+    return config.VAR_DIR / "pending-briefs"
+
+
+def keep(fields: dict) -> Path:
+    """Writes the brief to disk at once (atomically: a half-written file is never read)."""
+    folder().mkdir(parents=True, exist_ok=True)
+    target = folder() / f"{uuid.uuid4().hex}.json"
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps({**fields, "created_at": utcnow().isoformat()}, ensure_ascii=False))
+    os.replace(partial, target)
+    return target
+
+
+def store_pending(url: Optional[str] = None) -> int:
+    """Stores the kept briefs; a brief already stored (same visitor, same moment) is not stored again."""
+    stored = 0
+    for path in sorted(folder().glob("*.json")):
+        fields = json.loads(path.read_text())
+        fields["created_at"] = dt.datetime.fromisoformat(fields["created_at"])
+        with Session(engine(url), future=True) as session:
+            already = session.execute(select(Brief.id).where(Brief.sender_id == fields["sender_id"],
+                                                             Brief.created_at == fields["created_at"])).first()
+        if not already:
+            brief_id = briefs.save_handoff(fields, url=url)
+            logger.warning("Stored brief %s for %r, kept on disk while the database was unreachable",
+                           brief_id, fields["sender_id"])
+            stored += 1
+        path.unlink()
+    return stored

@@ -1,0 +1,206 @@
+"""The channels visitors talk through, guarded for a public website (credentials.yml names them).
+
+Both keep Rasa's names ("socketio", "rest"), so a salesperson's message still reaches the widget with
+`output_channel=socketio`. On top of Rasa's own channels they
+- refuse messages over MAX_MESSAGE_CHARS and visitors or addresses sending too fast, before NLU;
+- answer honestly when the bot could not (an action failed or timed out) instead of staying silent;
+- (socket.io) accept only the allowed origins, and only conversation ids the web app signed
+  (bot/safety.py), in `session_request` and in every message.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import rasa.core.actions.action
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from socketio import AsyncServer
+
+from bot import config, safety
+
+logger = logging.getLogger(__name__)
+
+# Rasa 3.6 waits five minutes for the action server; a visitor will not. A hung action gets the
+# visitor the honest reply below after ACTION_TIMEOUT_SECONDS instead.
+rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = config.limit("ACTION_TIMEOUT_SECONDS", 15)
+
+HICCUP = "Sorry, I had a hiccup — could you say that again?"
+TOO_LONG = ("That message is longer than I can read ({limit} characters at most). Could you say it in "
+            "fewer words? A person from our team can take the details later.")
+TOO_FAST = "You're sending messages faster than I can read them: give me a moment, then try again."
+
+NewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def source_of(address: str) -> str:
+    """A visitor's address, pseudonymised with the server's secret: rate limits and handoffs are counted
+    per source without storing the address in conversations."""
+    return hmac.new(config.session_secret().encode(), address.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+class _Recording(OutputChannel):
+    """The channel's own output, noting whether the visitor got any reply."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner, self.replied = inner, False
+
+    @classmethod
+    def name(cls) -> Text:
+        return "recording"
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.inner, attribute)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.replied = True
+        await self.inner.send_response(recipient_id, message)
+
+
+class Guard:
+    """What both channels do around Rasa's handling of one visitor message."""
+
+    def __init__(self) -> None:
+        self.per_visitor = safety.RateLimiter(config.limit("MESSAGES_PER_MINUTE_PER_VISITOR", 20), 60)
+        self.per_source = safety.RateLimiter(config.limit("MESSAGES_PER_MINUTE_PER_ADDRESS", 120), 60)
+        self.unanswered = 0
+        self.app: Optional[Sanic] = None
+
+    def remember_app(self, blueprint: Blueprint) -> None:
+        @blueprint.listener("after_server_start")
+        async def remember(app: Sanic, _: Any) -> None:
+            self.app = app
+
+    def wrap(self, on_new_message: NewMessage) -> NewMessage:
+        async def guarded(message: UserMessage) -> None:
+            # NUL is the one character PostgreSQL cannot store in text: it would make the brief unstorable.
+            message.text = (message.text or "").replace("\x00", "")
+            text, limit = message.text, config.max_message_chars()
+            source = (message.metadata or {}).get("source", "unknown")
+            if len(text) > limit:
+                logger.info("Refused a message of %d characters from %s", len(text), message.sender_id)
+                return await message.output_channel.send_text_message(message.sender_id,
+                                                                      TOO_LONG.format(limit=limit))
+            if not self.per_visitor.allow(message.sender_id) or not self.per_source.allow(source):
+                logger.info("Too many messages from %s (source %s)", message.sender_id, source)
+                return await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
+            recording = message.output_channel = _Recording(message.output_channel)
+            try:
+                await on_new_message(message)
+            except Exception:
+                logger.exception("Handling a message from %s failed", message.sender_id)
+            if not recording.replied and not await self._paused(message.sender_id):
+                self.unanswered += 1
+                logger.error("A visitor's message got no reply (an action failed or timed out); %d since "
+                             "start. Sent them: %r", self.unanswered, HICCUP)
+                await recording.inner.send_text_message(message.sender_id, HICCUP)
+
+        return guarded
+
+    async def _paused(self, sender_id: str) -> bool:
+        """A person has taken over: the bot is silent on purpose."""
+        try:
+            tracker = await self.app.ctx.agent.tracker_store.retrieve(sender_id)
+        except Exception:
+            logger.exception("Could not read the conversation %s", sender_id)
+            return False
+        return bool(tracker and tracker.is_paused())
+
+
+class VisitorRest(RestInput):
+    """Rasa's REST channel, guarded (development and tests; production switches it off)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def __init__(self) -> None:
+        self.guard = Guard()
+
+    def get_metadata(self, request: Any) -> Optional[Dict[Text, Any]]:
+        metadata = (request.json or {}).get("metadata")
+        metadata = dict(metadata) if isinstance(metadata, dict) else {}
+        metadata["source"] = source_of(safety.client_address(request.ip, request.headers))
+        return metadata
+
+    def blueprint(self, on_new_message: NewMessage) -> Blueprint:
+        blueprint = super().blueprint(self.guard.wrap(on_new_message))
+        self.guard.remember_app(blueprint)
+        return blueprint
+
+
+class VisitorSocketIO(SocketIOInput):
+    """Rasa's socket.io channel (what our widget and rasa-webchat speak), guarded."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def blueprint(self, on_new_message: NewMessage) -> Blueprint:
+        guard = Guard()
+        guarded = guard.wrap(on_new_message)
+        origins = config.widget_origins()
+        # A packet over 64 KB closes the connection before it is parsed; shorter ones meet MAX_MESSAGE_CHARS.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins="*" if "*" in origins else origins,
+                          max_http_buffer_size=64 * 1024)
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        guard.remember_app(blueprint)
+        self.sio = sio  # Rasa's output channel for the conversation API uses it
+        sources: Dict[str, str] = {}  # socket id -> its visitor's pseudonymous source
+        sessions: Dict[str, str] = {}  # socket id -> the conversation it may speak in
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Any) -> Any:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            request = environ.get("sanic.request")
+            address = safety.client_address(getattr(request, "ip", None), getattr(request, "headers", {}))
+            sources[sid] = source_of(address)
+            return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            sources.pop(sid, None)
+            sessions.pop(sid, None)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            session_id = (data or {}).get("session_id") or safety.new_session_id()
+            if not safety.session_allowed(session_id):
+                logger.info("Refused a session id the server did not sign")
+                await sio.emit("session_refused", {"reason": "This conversation id was not issued by this "
+                                                             "server; ask the web app for a new one."}, room=sid)
+                return
+            sessions[sid] = session_id
+            if self.session_persistence:
+                sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Dict) -> None:
+            # Only the conversation this socket was confirmed in: an id in the message alone proves nothing.
+            session_id = sessions.get(sid) if self.session_persistence else sid
+            if not session_id or (self.session_persistence and data.get("session_id") not in (None, session_id)):
+                logger.info("Ignored a message outside the socket's confirmed session")
+                return
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            metadata = dict(metadata) if isinstance(metadata, dict) else {}
+            metadata["source"] = sources.get(sid, "unknown")
+            text = data.get("message", "")
+            await guarded(UserMessage(text if isinstance(text, str) else "",
+                                      SocketIOOutput(sio, self.bot_message_evt), session_id,
+                                      input_channel=self.name(), metadata=metadata))
+
+        return blueprint
