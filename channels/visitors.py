@@ -23,6 +23,7 @@ from sanic import Blueprint, Sanic, response
 from socketio import AsyncServer
 
 from bot import config, safety
+from bot.conversation.transcript import without_query
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class Guard:
             if not self.per_visitor.allow(message.sender_id) or not self.per_source.allow(source):
                 logger.info("Too many messages from %s (source %s)", message.sender_id, source)
                 return await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
+            for key in ("page_url", "referrer"):  # query strings carry campaign ids, tokens, emails
+                if isinstance((message.metadata or {}).get(key), str):
+                    message.metadata[key] = without_query(message.metadata[key])
             recording = message.output_channel = _Recording(message.output_channel)
             try:
                 await on_new_message(message)

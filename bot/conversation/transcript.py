@@ -42,7 +42,7 @@ def transcript(events: Iterable[dict]) -> List[dict]:
     ]
 
 
-def _without_query(url: Optional[str]) -> Optional[str]:
+def without_query(url: Optional[str]) -> Optional[str]:
     """Scheme, host and path only: query strings and fragments carry tokens, emails and tracking ids."""
     try:
         parts = urlsplit(str(url or ""))
@@ -57,6 +57,6 @@ def visit(events: Iterable[dict]) -> Dict[str, Optional[str]]:
     for event in events:
         metadata = (event.get("metadata") or {}) if event.get("event") == "user" else {}
         if metadata.get("page_url"):
-            return {"page_url": _without_query(metadata["page_url"]),
-                    "referrer": _without_query(metadata.get("referrer"))}
+            return {"page_url": without_query(metadata["page_url"]),
+                    "referrer": without_query(metadata.get("referrer"))}
     return {"page_url": None, "referrer": None}

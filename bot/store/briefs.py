@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.engine import Row
@@ -147,19 +147,6 @@ def list_briefs(sender_id: Optional[str] = None, status: Optional[str] = None, s
         if chunk.older is None:
             return found
         after = chunk.older
-
-
-def sender_ids(chunk: int = 500, url: Optional[str] = None) -> Iterator[List[str]]:
-    """The sender ids that have a brief, in chunks (keyed by sender id: each chunk is one indexed read)."""
-    last = ""
-    while True:
-        with Session(engine(url), future=True) as session:
-            found = session.execute(select(Brief.sender_id).distinct().where(Brief.sender_id > last)
-                                    .order_by(Brief.sender_id).limit(chunk)).scalars().all()
-        if not found:
-            return
-        yield found
-        last = found[-1]
 
 
 def get_brief(brief_id: int, url: Optional[str] = None) -> Optional[dict]:

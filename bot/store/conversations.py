@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional
 
-from sqlalchemy import and_, case, cast, column, create_engine, func, insert, inspect, select, table, text
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy import column, create_engine, inspect, select, table
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from bot import config
 from bot.conversation.slots import INTERVIEW_SLOTS
-from bot.conversation.transcript import WIDGET_OPENING, opened_widget
+from bot.conversation.transcript import opened_widget
 from bot.store.engine import engine
 from bot.store.models import Brief, Lead
 
@@ -120,72 +118,3 @@ def conversations(since: Optional[dt.date] = None, until: Optional[dt.date] = No
             continue
         chosen.append(conversation)
     return sorted(chosen, key=lambda c: c.started or 0, reverse=True)
-
-
-class _Data:
-    """An event's JSON `data`, read in SQL in the tracker's dialect (SQLite or PostgreSQL). Reading JSON is
-    the slow part of counting: `mentions` (LIKE) goes first, so most rows are never parsed."""
-
-    def __init__(self, dialect: str, events=EVENTS):
-        self.sqlite, self.column = dialect == "sqlite", events.c.data
-
-    def mentions(self, word: str):
-        return self.column.contains(word)
-
-    def text(self, *path: str):
-        if self.sqlite:
-            return func.json_extract(self.column, "$." + ".".join(path))
-        return cast(self.column, JSON)[path].astext  # json, not jsonb: parsing is cheaper
-
-    def true(self, *path: str):
-        if self.sqlite:
-            return func.json_type(self.column, "$." + ".".join(path)) == "true"
-        return self.text(*path) == "true"
-
-
-@dataclass
-class InterviewCounts:
-    started: int = 0  # conversations in which the visitor wrote something (not only the widget's opening)
-    completed: int = 0
-    handed_off: int = 0
-    stopped: Counter = field(default_factory=Counter)  # unfinished, not handed off: the last question asked
-
-
-def interview_counts(connection: Connection, handed_off_senders: Iterable[List[str]]) -> InterviewCounts:
-    """The conversations as conversations() reads them, counted by the tracker's database (GROUP BY, no
-    event in Python). The app database may be another server: the senders with a brief (in chunks) go
-    into a temporary table beside the events, and one query counts it all."""
-    # Gone with the connection if anything fails on the way.
-    connection.execute(text("CREATE TEMPORARY TABLE handed_off_senders (sender_id VARCHAR(255) PRIMARY KEY)"))
-    handed = table("handed_off_senders", column("sender_id"))
-    for senders in handed_off_senders:
-        connection.execute(insert(handed), [{"sender_id": sender} for sender in senders])
-    data, events = _Data(connection.dialect.name), EVENTS
-    user, slot = events.c.type_name == "user", events.c.type_name == "slot"
-    opened = and_(data.mentions("widget_opened"), data.text("text") == WIDGET_OPENING,  # as opened_widget reads it
-                  data.true("metadata", "widget_opened"))
-    asked = and_(slot, data.mentions("requested_slot"), data.text("name") == "requested_slot",
-                 data.text("value").in_(INTERVIEW_SLOTS))
-    done = and_(slot, data.mentions("interview_done"), data.text("name") == "interview_done", data.true("value"))
-    per_sender = (select(events.c.sender_id,
-                         func.max(case((and_(user, opened), 0), (user, 1), else_=0)).label("talked"),
-                         func.max(case((done, 1), else_=0)).label("completed"),
-                         func.max(case((asked, events.c.id))).label("question_id"))  # the last one asked
-                  .where(events.c.type_name.in_(("user", "slot"))).group_by(events.c.sender_id).subquery())
-    question_event = EVENTS.alias("question_event")
-    question = _Data(connection.dialect.name, question_event).text("value").label("question")
-    handed_off = handed.c.sender_id.is_not(None).label("handed_off")
-    rows = connection.execute(
-        select(question, per_sender.c.completed, handed_off, func.count())
-        .select_from(per_sender.outerjoin(question_event, question_event.c.id == per_sender.c.question_id)
-                     .outerjoin(handed, handed.c.sender_id == per_sender.c.sender_id))
-        .where(per_sender.c.talked == 1).group_by(question, per_sender.c.completed, handed_off)).all()
-    connection.execute(text("DROP TABLE handed_off_senders"))
-    counts = InterviewCounts()
-    for asked_last, completed, was_handed_off, count in rows:
-        counts.started += count
-        counts.completed += count if completed else 0
-        counts.handed_off += count if was_handed_off else 0
-        if asked_last and not completed and not was_handed_off:
-            counts.stopped[asked_last] += count
-    return counts

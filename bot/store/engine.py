@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Optional, Union
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from bot import config
@@ -53,10 +53,18 @@ def engine(url: Optional[str] = None) -> Engine:
 def _engine(url: str) -> Engine:
     check_reachable(url, "app")
     created = create_engine(url, future=True, pool_pre_ping=True, connect_args=_timeouts(url))
+    if created.dialect.name == "sqlite":
+        event.listen(created, "connect", _unicode_lower)
     Base.metadata.create_all(created)
     _add_missing_columns(created)
     _add_missing_indexes(created)
     return created
+
+
+def _unicode_lower(connection, _record) -> None:
+    """SQLite's lower() knows ASCII only; searching "MÜLLER" must find "Müller" as on PostgreSQL."""
+    connection.create_function("lower", 1, lambda value: value.lower() if isinstance(value, str) else value,
+                               deterministic=True)
 
 
 def _add_missing_indexes(engine_: Engine) -> None:

@@ -1,7 +1,19 @@
 """The app database's tables: leads, briefs and what salespeople did with them, accounts, notifications."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.clock import iso, utcnow
@@ -131,3 +143,23 @@ class Delivery(Base):
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime)
     last_error = Column(Text)
+
+
+class InterviewProgress(Base):
+    """How far one conversation got, kept up to date from the tracker's new events (bot/store/progress.py):
+    the dashboard counts these rows instead of reading every event."""
+
+    __tablename__ = "interview_progress"
+    sender_id = Column(String(255), primary_key=True)
+    talked = Column(Boolean, nullable=False, default=False)  # said something besides opening the widget
+    completed = Column(Boolean, nullable=False, default=False)
+    last_question = Column(String(64))  # the last interview question asked
+    last_seen = Column(Float)  # the newest event's Unix time (retention)
+
+
+class ProgressCursor(Base):
+    """The last tracker event already counted into interview_progress, per tracker database."""
+
+    __tablename__ = "progress_cursors"
+    tracker = Column(String(255), primary_key=True)
+    last_event_id = Column(Integer, nullable=False)

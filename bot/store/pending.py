@@ -52,3 +52,13 @@ def store_pending(url: Optional[str] = None) -> int:
             stored += 1
         path.unlink()
     return stored
+
+
+def forget(sender_ids) -> int:
+    """Deletes the kept briefs of these visitors (erasure); returns how many."""
+    senders, forgotten = set(sender_ids), 0
+    for path in folder().glob("*.json"):
+        if json.loads(path.read_text()).get("sender_id") in senders:
+            path.unlink()
+            forgotten += 1
+    return forgotten

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from bot import config
 from bot.clock import iso, utcnow
 from bot.conversation.slots import INTERVIEW_SLOTS
+from bot.store import pending
 from bot.store.engine import check_reachable, engine
-from bot.store.models import Brief, BriefEvent, Delivery, Lead
+from bot.store.models import Brief, BriefEvent, Delivery, InterviewProgress, Lead
 
 # What salespeople wrote about or to the visitor; claims and status changes say nothing about them.
 PERSONAL_EVENT_KINDS = ("note", "message")
@@ -147,8 +148,9 @@ def erase(sender_ids: Iterable[str], url: Optional[str] = None, tracker_url: Opt
         leads = _bulk(session, update(Lead).where(Lead.sender_id.in_(senders)).values(name=None, email=None,
                                                                                       company=None))
         _bulk(session, delete(Lead).where(Lead.sender_id.in_(senders), ~Lead.briefs.any()))
+        _bulk(session, delete(InterviewProgress).where(InterviewProgress.sender_id.in_(senders)))
     erased = {"conversation events": 0, "briefs": len(briefs), "leads": leads, "notes and messages": notes,
-              "notifications cancelled": cancelled}
+              "notifications cancelled": cancelled, "briefs waiting on disk": pending.forget(senders)}
     with _tracker(tracker_url) as (events, connection):
         if events is not None:
             erased["conversation events"] = connection.execute(
@@ -168,10 +170,12 @@ def delete_expired(days: int, now: Optional[dt.datetime] = None, url: Optional[s
         briefs = _bulk(session, delete(Brief).where(Brief.created_at < cutoff))
         leads = _bulk(session, delete(Lead).where(Lead.updated_at < cutoff, ~Lead.briefs.any()))
     conversations = events_deleted = 0
+    last = cutoff.replace(tzinfo=dt.timezone.utc).timestamp()  # Rasa stores Unix timestamps
     with _tracker(tracker_url) as (events, connection):
         if events is not None:
-            last = cutoff.replace(tzinfo=dt.timezone.utc).timestamp()  # Rasa stores Unix timestamps
             stale = select(events.c.sender_id).group_by(events.c.sender_id).having(func.max(events.c.timestamp) < last)
             conversations = connection.execute(select(func.count()).select_from(stale.subquery())).scalar()
             events_deleted = connection.execute(delete(events).where(events.c.sender_id.in_(stale))).rowcount
+    with Session(engine(url), future=True) as session, session.begin():  # their dashboard counts go too
+        _bulk(session, delete(InterviewProgress).where(InterviewProgress.last_seen < last))
     return {"conversations": conversations, "conversation events": events_deleted, "briefs": briefs, "leads": leads}

@@ -9,10 +9,10 @@ from aiohttp import web
 
 from bot import config
 from bot.sales import notify
-from bot.store import pending, privacy
+from bot.store import pending, privacy, progress
 from bot.store.engine import engine
 from bot.web import api, auth, inbox, rasa_client, widget
-from bot.web.common import Handler, in_thread
+from bot.web.common import in_thread
 
 MAX_REQUEST_BYTES = 64 * 1024  # forms and sign-ins are small: a bigger body is refused with 413
 # Every page's own scripts, styles and fetches come from this app; nothing inline, no plugins, no framing.
@@ -27,12 +27,8 @@ def _product_page_policy() -> str:
             "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as error:  # redirects and errors carry the headers too
-        response = error
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Run as every response is prepared: pages, errors, redirects and streamed downloads alike."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Content-Security-Policy",
                                 _product_page_policy() if request.path == "/" else PAGE_POLICY)
@@ -42,9 +38,6 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response.headers.setdefault("X-Frame-Options", "DENY")  # no clickjacking of the inbox
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
-    if isinstance(response, web.HTTPException):
-        raise response
-    return response
 
 
 async def health(request: web.Request) -> web.Response:
@@ -52,8 +45,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def _notification_worker(app: web.Application):
-    """Stores briefs kept on disk and sends due notifications every couple of seconds while the web app
-    runs, and once an hour
+    """Stores briefs kept on disk, sends due notifications and counts new conversation events every couple
+    of seconds while the web app runs, and once an hour
     deletes the conversations and briefs older than RETENTION_DAYS (when set)."""
     log = logging.getLogger(__name__)
 
@@ -64,6 +57,7 @@ async def _notification_worker(app: web.Application):
             try:
                 await in_thread(pending.store_pending)  # briefs kept on disk while the database was down
                 await in_thread(notify.deliver_due)
+                await in_thread(progress.refresh)  # the dashboard's counts, from the newest events
             except Exception:  # a database hiccup must not stop notifications for good
                 log.exception("The notification worker failed; trying again")
             try:
@@ -83,8 +77,9 @@ async def _notification_worker(app: web.Application):
 
 
 def create_app(sales_api_token: str = "") -> web.Application:
-    app = web.Application(middlewares=[security_headers, api.require_sales_token, auth.require_salesperson],
+    app = web.Application(middlewares=[api.require_sales_token, auth.require_salesperson],
                           client_max_size=MAX_REQUEST_BYTES)
+    app.on_response_prepare.append(security_headers)
     app[api.SALES_API_TOKEN] = sales_api_token or config.sales_api_token()
     app[auth.SIGN_IN_THROTTLE] = auth.SignInThrottle()
     app.cleanup_ctx.append(rasa_client.session)

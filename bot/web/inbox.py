@@ -128,10 +128,8 @@ def _csv_row(brief: dict) -> list:
 
 async def briefs_csv(request: web.Request) -> web.StreamResponse:
     filters = _filters(request)
-    # Sent before the security_headers middleware sees the response: the inbox's headers are set here.
     response = web.StreamResponse(headers={"Content-Type": "text/csv; charset=utf-8",
-                                           "Content-Disposition": 'attachment; filename="briefs.csv"',
-                                           "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                                           "Content-Disposition": 'attachment; filename="briefs.csv"'})
     await response.prepare(request)
     await response.write(_csv([CSV_COLUMNS]))
     after = None

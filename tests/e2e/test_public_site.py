@@ -101,6 +101,8 @@ def test_only_the_widget_channel_and_the_web_app_face_visitors(site):
         visitor.close()
     status, chat = history(site, session_id)
     assert status == 200
+    pages = {e["metadata"].get("page_url") for e in site.tracker(session_id)["events"] if e["event"] == "user"}
+    assert pages == {f"{SITE}/pricing"}  # stored without the query string the page had
     assert [line["text"] for line in chat["messages"] if line["speaker"] == "visitor"] == [
         "hi", "our warehouse ships the wrong parts every other week"]
 

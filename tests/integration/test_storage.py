@@ -122,7 +122,7 @@ def test_pages_go_newest_first_by_time_then_id_and_back_again(database_url, monk
 
 
 def test_search_words_must_all_appear_in_the_name_company_or_struggle(database_url):
-    contact = {"name": "Ann O'Neil", "email": "ann@acme.io", "company": "Acme & Sons 100%"}
+    contact = {"name": "Ann O'Neil", "email": "ann@acme.io", "company": "Acme & Sons 100% MÜLLER"}
     found = store.save_handoff(fields("visitor-1", contact), url=database_url)
     store.save_handoff(fields("visitor-2", {"name": "Bo", "email": "bo@x.io", "company": "Northwind"}),
                        url=database_url)
@@ -131,5 +131,6 @@ def test_search_words_must_all_appear_in_the_name_company_or_struggle(database_u
         return [b["id"] for b in store.page(words=words, full=False, url=database_url).briefs]
 
     assert search("o'neil INVOICES") == [found] and search("sons 100%") == [found]
+    assert search("müller") == [found]  # any letter's case, not ASCII only
     assert search("acme northwind") == [] and search("_") == [] and search("%%") == []
     assert len(search("late")) == 2  # both struggles

@@ -15,7 +15,7 @@ MAY_IMPORT = {
     "bot.trainer": {"bot.store", "bot.conversation"},
     "actions": {"bot.conversation", "bot.store"},
     "components": {"bot.conversation"},
-    "channels": set(),
+    "channels": {"bot.conversation"},
 }
 PURE_FORBIDS = ("sqlalchemy", "psycopg2", "sqlite3", "aiohttp", "rasa", "rasa_sdk", "socket", "subprocess",
                 "http", "urllib.request", "smtplib")

@@ -1,0 +1,73 @@
+"""How far each conversation got, kept up to date from Rasa's tracker store: the web app's worker reads
+only the events added since its last pass (in batches), so the dashboard counts one row per conversation
+instead of parsing every event."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Optional
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from bot import config
+from bot.conversation.slots import INTERVIEW_SLOTS
+from bot.conversation.transcript import opened_widget
+from bot.store.conversations import EVENTS, tracker_connection
+from bot.store.engine import engine
+from bot.store.models import InterviewProgress, ProgressCursor
+
+BATCH = 20_000
+# An event is counted once it is this old: a write committed late (PostgreSQL hands out ids before commit)
+# cannot slip behind the cursor.
+SETTLE_SECONDS = 30
+
+
+def refresh(url: Optional[str] = None, tracker_url: Optional[str] = None, settle: float = SETTLE_SECONDS) -> int:
+    """Counts the tracker's new events into interview_progress; returns how many it read."""
+    tracker_url = tracker_url or config.tracker_db_url()
+    key = make_url(tracker_url).render_as_string(hide_password=True)[:255]
+    read = 0
+    with tracker_connection(tracker_url) as tracker, Session(engine(url), future=True) as session:
+        if tracker is None:
+            return 0
+        cursor = session.get(ProgressCursor, key) or ProgressCursor(tracker=key, last_event_id=0)
+        timestamp = EVENTS.c.timestamp
+        while True:
+            rows = tracker.execute(
+                select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, timestamp, EVENTS.c.data)
+                .where(EVENTS.c.id > cursor.last_event_id,
+                       or_(timestamp.is_(None), timestamp < time.time() - settle),
+                       or_(EVENTS.c.type_name == "user",
+                           and_(EVENTS.c.type_name == "slot", or_(EVENTS.c.data.contains("requested_slot"),
+                                                                  EVENTS.c.data.contains("interview_done")))))
+                .order_by(EVENTS.c.id).limit(BATCH)).all()
+            if not rows:
+                break
+            _count(session, rows)
+            cursor.last_event_id = rows[-1].id
+            session.merge(cursor)
+            session.commit()
+            read += len(rows)
+    return read
+
+
+def _count(session: Session, rows) -> None:
+    senders = {row.sender_id for row in rows}
+    known = {p.sender_id: p for p in session.execute(
+        select(InterviewProgress).where(InterviewProgress.sender_id.in_(senders))).scalars()}
+    for row in rows:
+        progress = known.get(row.sender_id)
+        if progress is None:
+            progress = known[row.sender_id] = InterviewProgress(sender_id=row.sender_id, talked=False,
+                                                                completed=False)
+            session.add(progress)
+        event = {**json.loads(row.data or "{}"), "event": row.type_name}
+        progress.last_seen = max(progress.last_seen or 0, row.timestamp or 0)
+        if row.type_name == "user":
+            progress.talked = progress.talked or not opened_widget(event)
+        elif event.get("name") == "interview_done" and event.get("value") is True:
+            progress.completed = True
+        elif event.get("name") == "requested_slot" and event.get("value") in INTERVIEW_SLOTS:
+            progress.last_question = event["value"]
