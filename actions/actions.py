@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import abstractmethod
 from typing import Any, Dict, List, Text, Tuple
 
@@ -310,6 +311,9 @@ class ActionHandoff(Action):
     """Store the brief with what is known, tell the visitor what happens next, pause the bot."""
 
     SAVE_ATTEMPTS = 3
+    # Well inside Rasa's wait for this action (ACTION_TIMEOUT_SECONDS, 15 by default): past it the brief
+    # goes to disk, so the visitor still hears that a person will reply.
+    SAVE_SECONDS = 6
     # One brief per source a minute: a script asking for a person in a loop must not flood the inbox.
     LIMIT = safety.RateLimiter(config.limit("HANDOFFS_PER_MINUTE_PER_ADDRESS", 1), 60)
 
@@ -342,15 +346,19 @@ class ActionHandoff(Action):
         closed.append(SlotSet(NEEDS_EMAIL_SLOT, False))
         if "email" in (slots.get(SKIPPED_SLOT) or []):
             closed.append(SlotSet("email", None))  # "no email, just reply here" is no address (the transcript keeps it)
+        give_up, stored = time.monotonic() + self.SAVE_SECONDS, False
         for attempt in range(1, self.SAVE_ATTEMPTS + 1):
             try:
                 brief_id = await asyncio.to_thread(briefs.save_handoff, fields)
                 logger.info("Stored brief %s for %r (%s)", brief_id, tracker.sender_id, reason)
+                stored = True
                 break
             except Exception:  # the database may be briefly unavailable: retry, then keep it on disk
                 logger.exception("Storing the brief for %r failed (attempt %d)", tracker.sender_id, attempt)
+                if time.monotonic() + 0.5 * attempt > give_up:
+                    break
                 await asyncio.sleep(0.5 * attempt)
-        else:
+        if not stored:
             try:  # the web app's worker stores it once the database is back: the handoff still happens
                 kept = await asyncio.to_thread(pending.keep, fields)
                 logger.warning("Kept the brief for %r in %s until the database answers", tracker.sender_id, kept)

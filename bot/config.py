@@ -50,6 +50,9 @@ def secret_problems() -> List[str]:
                             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
     if "*" in widget_origins():
         problems.append("set WIDGET_ORIGINS to the sites that embed the widget (e.g. https://www.example.com)")
+    if production() and not trusted_proxy_header():  # Rasa listens on loopback: a proxy is always in front
+        problems.append("set TRUSTED_PROXY_HEADER to the header your reverse proxy puts the client's address "
+                        "in (e.g. X-Forwarded-For), or every visitor shares one address's limits")
     return problems
 
 

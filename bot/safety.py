@@ -47,8 +47,10 @@ def client_address(remote: Optional[str], headers) -> str:
     """The visitor's address: the connection's own, or the trusted proxy's header when one is configured
     (never a header a client could set on its own)."""
     header = config.trusted_proxy_header()
-    if header and headers.get(header):
-        return headers[header].split(",")[-1].strip()  # our proxy appends the address it saw: the last one
+    lines = headers.getall(header, []) if header and hasattr(headers, "getall") else (
+        [headers[header]] if header and headers.get(header) else [])
+    if lines:  # our proxy appends the address it saw: the last entry of the last line, whatever came before
+        return ",".join(lines).split(",")[-1].strip()
     return remote or "unknown"
 
 

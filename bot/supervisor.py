@@ -129,7 +129,9 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         return 2
     health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
               "web": f"http://127.0.0.1:{web_port}/healthz"}
-    env = {**config.rasa_env(), "SANIC_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
+    env = {**config.rasa_env(), "SANIC_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+           # Sanic reads up to 100 MB of a request before socket.io's own 64 KB check: 1 MB is plenty
+           "SANIC_REQUEST_MAX_SIZE": str(1024 * 1024)}
     processes: Dict[str, subprocess.Popen] = {}
     logs = []
 

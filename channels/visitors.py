@@ -45,15 +45,44 @@ def source_of(address: str) -> str:
     return hmac.new(config.session_secret().encode(), address.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+class _TextOnlyServer(AsyncServer):
+    """Neither our widget nor rasa-webchat sends binary: a binary packet could announce millions of
+    attachments the server would buffer before any guard sees the message, so its socket is closed."""
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if not isinstance(data, str) or data[:1] in ("5", "6"):  # attachments; BINARY_EVENT, BINARY_ACK
+            logger.info("Closed a socket that sent binary data")
+            return await self.eio.disconnect(eio_sid)
+        return await super()._handle_eio_message(eio_sid, data)
+
+
+def visitor_metadata(sent: Any, source: str) -> Dict[str, Any]:
+    """What a message may carry besides its text: the page and referrer (without query strings), the
+    widget's opening flag and the server's own `source`. Anything else a client sends is dropped, so
+    metadata cannot smuggle megabytes or NULs into the tracker and the brief."""
+    if isinstance(sent, str):
+        try:
+            sent = json.loads(sent)
+        except (ValueError, RecursionError):
+            sent = {}
+    sent = sent if isinstance(sent, dict) else {}
+    kept: Dict[str, Any] = {"source": source}
+    for key in ("page_url", "referrer"):
+        if isinstance(sent.get(key), str):
+            kept[key] = without_query(sent[key].replace("\x00", "")[:2000])
+    if sent.get("widget_opened") is True:
+        kept["widget_opened"] = True
+    return kept
+
+
 class _Recording(OutputChannel):
     """The channel's own output, noting whether the visitor got any reply."""
 
     def __init__(self, inner: OutputChannel) -> None:
         self.inner, self.replied = inner, False
 
-    @classmethod
-    def name(cls) -> Text:
-        return "recording"
+    def name(self) -> Text:  # channel-specific responses are chosen by this name
+        return self.inner.name()
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.inner, attribute)
@@ -90,9 +119,6 @@ class Guard:
             if not self.per_visitor.allow(message.sender_id) or not self.per_source.allow(source):
                 logger.info("Too many messages from %s (source %s)", message.sender_id, source)
                 return await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
-            for key in ("page_url", "referrer"):  # query strings carry campaign ids, tokens, emails
-                if isinstance((message.metadata or {}).get(key), str):
-                    message.metadata[key] = without_query(message.metadata[key])
             recording = message.output_channel = _Recording(message.output_channel)
             try:
                 await on_new_message(message)
@@ -127,10 +153,8 @@ class VisitorRest(RestInput):
         self.guard = Guard()
 
     def get_metadata(self, request: Any) -> Optional[Dict[Text, Any]]:
-        metadata = (request.json or {}).get("metadata")
-        metadata = dict(metadata) if isinstance(metadata, dict) else {}
-        metadata["source"] = source_of(safety.client_address(request.ip, request.headers))
-        return metadata
+        address = safety.client_address(request.ip, request.headers)
+        return visitor_metadata((request.json or {}).get("metadata"), source_of(address))
 
     def blueprint(self, on_new_message: NewMessage) -> Blueprint:
         blueprint = super().blueprint(self.guard.wrap(on_new_message))
@@ -150,7 +174,7 @@ class VisitorSocketIO(SocketIOInput):
         guarded = guard.wrap(on_new_message)
         origins = config.widget_origins()
         # A packet over 64 KB closes the connection before it is parsed; shorter ones meet MAX_MESSAGE_CHARS.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins="*" if "*" in origins else origins,
+        sio = _TextOnlyServer(async_mode="sanic", cors_allowed_origins="*" if "*" in origins else origins,
                           max_http_buffer_size=64 * 1024)
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         guard.remember_app(blueprint)
@@ -175,33 +199,27 @@ class VisitorSocketIO(SocketIOInput):
             sessions.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            session_id = (data or {}).get("session_id") or safety.new_session_id()
-            if not safety.session_allowed(session_id):
-                logger.info("Refused a session id the server did not sign")
-                await sio.emit("session_refused", {"reason": "This conversation id was not issued by this "
-                                                             "server; ask the web app for a new one."}, room=sid)
-                return
-            sessions[sid] = session_id
+        async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            session_id = asked if safety.session_allowed(asked) else safety.new_session_id()
+            if asked and asked != session_id:  # a fresh conversation: the one asked for stays closed
+                logger.info("Refused a session id the server did not sign; confirmed a new one")
             if self.session_persistence:
+                if sessions.get(sid):
+                    sio.leave_room(sid, sessions[sid])  # one conversation per socket
                 sio.enter_room(sid, session_id)
+            sessions[sid] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
+        async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:
             # Only the conversation this socket was confirmed in: an id in the message alone proves nothing.
             session_id = sessions.get(sid) if self.session_persistence else sid
+            data = data if isinstance(data, dict) else {}
             if not session_id or (self.session_persistence and data.get("session_id") not in (None, session_id)):
                 logger.info("Ignored a message outside the socket's confirmed session")
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
-            metadata = dict(metadata) if isinstance(metadata, dict) else {}
-            metadata["source"] = sources.get(sid, "unknown")
+            metadata = visitor_metadata(data.get(self.metadata_key), sources.get(sid, "unknown"))
             text = data.get("message", "")
             await guarded(UserMessage(text if isinstance(text, str) else "",
                                       SocketIOOutput(sio, self.bot_message_evt), session_id,

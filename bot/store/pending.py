@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Optional
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot import config
 from bot.clock import utcnow
 from bot.store import briefs
-from bot.store.engine import engine
+from bot.store.engine import DatabaseUnreachable, engine
 from bot.store.models import Brief
 
 logger = logging.getLogger(__name__)
@@ -37,19 +38,29 @@ def keep(fields: dict) -> Path:
 
 
 def store_pending(url: Optional[str] = None) -> int:
-    """Stores the kept briefs; a brief already stored (same visitor, same moment) is not stored again."""
+    """Stores the kept briefs; a brief already stored (same visitor, same moment) is not stored again.
+    One the database refuses for what it holds (not for being away) goes to failed/, so it cannot hold
+    up the others."""
     stored = 0
     for path in sorted(folder().glob("*.json")):
         fields = json.loads(path.read_text())
         fields["created_at"] = dt.datetime.fromisoformat(fields["created_at"])
-        with Session(engine(url), future=True) as session:
-            already = session.execute(select(Brief.id).where(Brief.sender_id == fields["sender_id"],
-                                                             Brief.created_at == fields["created_at"])).first()
-        if not already:
-            brief_id = briefs.save_handoff(fields, url=url)
-            logger.warning("Stored brief %s for %r, kept on disk while the database was unreachable",
-                           brief_id, fields["sender_id"])
-            stored += 1
+        try:
+            with Session(engine(url), future=True) as session:
+                already = session.execute(select(Brief.id).where(
+                    Brief.sender_id == fields["sender_id"], Brief.created_at == fields["created_at"])).first()
+            if not already:
+                brief_id = briefs.save_handoff(fields, url=url)
+                logger.warning("Stored brief %s for %r, kept on disk while the database was unreachable",
+                               brief_id, fields["sender_id"])
+                stored += 1
+        except (OperationalError, DatabaseUnreachable):
+            raise  # the database is still away: all of them wait for the next round
+        except Exception:
+            logger.exception("The kept brief %s cannot be stored; moved to %s", path.name, folder() / "failed")
+            (folder() / "failed").mkdir(exist_ok=True)
+            os.replace(path, folder() / "failed" / path.name)
+            continue
         path.unlink()
     return stored
 

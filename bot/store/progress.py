@@ -3,11 +3,13 @@ only the events added since its last pass (in batches), so the dashboard counts 
 instead of parsing every event."""
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 from typing import Optional
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -24,33 +26,34 @@ BATCH = 20_000
 SETTLE_SECONDS = 30
 
 
+_refreshing = threading.Lock()  # the worker and a dashboard request must not count the same events twice
+
+
 def refresh(url: Optional[str] = None, tracker_url: Optional[str] = None, settle: float = SETTLE_SECONDS) -> int:
-    """Counts the tracker's new events into interview_progress; returns how many it read."""
+    """Counts the tracker's new events into interview_progress; returns how many it read. Events are taken
+    in id order up to the first one younger than `settle` seconds: one committed late behind it waits."""
     tracker_url = tracker_url or config.tracker_db_url()
     key = make_url(tracker_url).render_as_string(hide_password=True)[:255]
     read = 0
-    with tracker_connection(tracker_url) as tracker, Session(engine(url), future=True) as session:
+    with _refreshing, tracker_connection(tracker_url) as tracker, Session(engine(url), future=True) as session:
         if tracker is None:
             return 0
         cursor = session.get(ProgressCursor, key) or ProgressCursor(tracker=key, last_event_id=0)
-        timestamp = EVENTS.c.timestamp
         while True:
             rows = tracker.execute(
-                select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, timestamp, EVENTS.c.data)
-                .where(EVENTS.c.id > cursor.last_event_id,
-                       or_(timestamp.is_(None), timestamp < time.time() - settle),
-                       or_(EVENTS.c.type_name == "user",
-                           and_(EVENTS.c.type_name == "slot", or_(EVENTS.c.data.contains("requested_slot"),
-                                                                  EVENTS.c.data.contains("interview_done")))))
+                select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+                .where(EVENTS.c.id > cursor.last_event_id, EVENTS.c.type_name.in_(("user", "slot")))
                 .order_by(EVENTS.c.id).limit(BATCH)).all()
-            if not rows:
-                break
-            _count(session, rows)
-            cursor.last_event_id = rows[-1].id
-            session.merge(cursor)
-            session.commit()
-            read += len(rows)
-    return read
+            young = time.time() - settle
+            settled = list(itertools.takewhile(lambda row: (row.timestamp or 0) < young, rows))
+            if settled:
+                _count(session, settled)
+                cursor.last_event_id = settled[-1].id
+                session.merge(cursor)
+                session.commit()
+                read += len(settled)
+            if len(settled) < BATCH:
+                return read
 
 
 def _count(session: Session, rows) -> None:

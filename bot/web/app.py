@@ -54,12 +54,13 @@ async def _notification_worker(app: web.Application):
         clock = asyncio.get_running_loop().time  # monotonic: a change of the system clock cannot skip it
         retention_ran = None
         while True:
-            try:
-                await in_thread(pending.store_pending)  # briefs kept on disk while the database was down
-                await in_thread(notify.deliver_due)
-                await in_thread(progress.refresh)  # the dashboard's counts, from the newest events
-            except Exception:  # a database hiccup must not stop notifications for good
-                log.exception("The notification worker failed; trying again")
+            for step in (pending.store_pending,  # briefs kept on disk while the database was down
+                         notify.deliver_due,
+                         progress.refresh):  # the dashboard's counts, from the newest events
+                try:
+                    await in_thread(step)
+                except Exception:  # one failing step must not stop the others, nor itself for good
+                    log.exception("The worker's %s failed; trying again", step.__name__)
             try:
                 days = config.retention_days()
                 if days > 0 and (retention_ran is None or clock() - retention_ran >= 3600):

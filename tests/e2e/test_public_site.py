@@ -60,7 +60,7 @@ class Visitor:
         self.replies: list = []
         # websocket-client would add an Origin of its own next to ours: one Origin, as a browser sends
         self.client = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
-        for name in ("session_confirm", "session_refused", "bot_uttered"):
+        for name in ("session_confirm", "bot_uttered"):
             self.client.on(name, lambda data, name=name: self.events.put((name, data)))
         self.client.connect(site.rasa, socketio_path="/socket.io", transports=list(transports),
                             headers={"Origin": origin, "X-Forwarded-For": address})  # as our proxy tells it
@@ -112,9 +112,11 @@ def test_a_session_id_the_server_did_not_issue_is_refused(site):
     for session_id in forged:
         visitor = Visitor(site)
         try:
-            assert visitor.start(session_id)[0] == "session_refused"
+            event, confirmed = visitor.start(session_id)
+            assert event == "session_confirm" and confirmed != session_id  # a fresh conversation instead
+            assert history(site, confirmed)[0] == 200 and not history(site, confirmed)[1]["messages"]
             visitor.client.emit("user_uttered", {"message": "hello there", "session_id": session_id})
-            assert visitor.silent_for(3)  # nothing was said in that conversation
+            assert visitor.silent_for(3)  # nothing can be said in the one asked for
         finally:
             visitor.close()
         assert history(site, session_id)[0] == 403
@@ -152,6 +154,20 @@ def test_huge_messages_are_refused_and_do_not_hold_up_anyone_else(site):
         flooder.close()
     assert not [line for line in history(site, flooder.session_id)[1]["messages"]
                 if line["speaker"] == "visitor"]  # neither message reached the conversation
+
+
+def test_a_socket_sending_binary_is_closed_before_anything_is_buffered(site):
+    visitor = Visitor(site, transports=("websocket",))
+    try:
+        visitor.start(new_session(site))
+        visitor.client.emit("user_uttered", {"message": "hello", "session_id": visitor.session_id,
+                                             "attachment": b"\x00" * 1000})  # a binary socket.io event
+        deadline = time.monotonic() + 10
+        while visitor.client.connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not visitor.client.connected
+    finally:
+        visitor.close()
 
 
 def test_a_visitor_typing_faster_than_anyone_can_read_is_slowed_down(site):
@@ -241,7 +257,8 @@ def _start(*args: str, **env: str) -> subprocess.CompletedProcess:
     import os
 
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("RASA_TOKEN", "SALES_API_TOKEN", "SESSION_SECRET", "WIDGET_ORIGINS", "BOT_ENV")}
+             if k not in ("RASA_TOKEN", "SALES_API_TOKEN", "SESSION_SECRET", "WIDGET_ORIGINS", "BOT_ENV",
+                          "TRUSTED_PROXY_HEADER")}
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 
@@ -251,7 +268,7 @@ def test_production_with_development_secrets_refuses_to_start(tmp_path):
     started = _start("run", *ports, BOT_ENV="production", BOT_VAR_DIR=str(tmp_path),
                      RASA_TOKEN="dev-rasa-token", SALES_API_TOKEN="short")
     assert started.returncode == 2
-    for name in ("RASA_TOKEN", "SALES_API_TOKEN", "SESSION_SECRET", "WIDGET_ORIGINS"):
+    for name in ("RASA_TOKEN", "SALES_API_TOKEN", "SESSION_SECRET", "WIDGET_ORIGINS", "TRUSTED_PROXY_HEADER"):
         assert f"set {name}" in started.stderr
     exposed = _start("web", "--host", "0.0.0.0", "--port", str(free_port()), BOT_VAR_DIR=str(tmp_path))
     assert exposed.returncode == 2 and "listening on 0.0.0.0" in exposed.stderr

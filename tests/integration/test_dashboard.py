@@ -81,9 +81,12 @@ def test_the_counts_follow_new_events_read_in_batches(app_database, tracker, mon
     now = time.time()
     add(tracker, [("stays", "slot", slot("requested_slot", "timeline"), now - 60),
                   ("newcomer", "user", {"text": "hello"}, now - 60),
-                  ("typing-now", "user", {"text": "hello"}, now)])  # not settled yet: counted on a later pass
+                  ("typing-now", "user", {"text": "hello"}, now),  # not settled yet: counted on a later pass
+                  ("committed-late", "user", {"text": "hello"}, now - 60)])  # behind it: waits with it
     stats, stopped = dashboard.figures(tracker_url=tracker)
     assert (stats["conversations started"], stopped["trigger"], stopped["timeline"]) == (7, 0, 1)
+    progress.refresh(tracker_url=tracker, settle=0)  # half a minute later
+    assert dashboard.figures(tracker_url=tracker)[0]["conversations started"] == 9
 
 
 def test_a_fresh_install_without_conversations_shows_zeros(app_database, tmp_path):

@@ -1,5 +1,6 @@
 """Signed widget sessions, rate limits with bounded memory, the visitor's address, start-up refusals."""
 import pytest
+from multidict import CIMultiDict
 
 from bot import config, safety, supervisor
 
@@ -47,10 +48,14 @@ def test_the_address_comes_from_the_proxy_header_only_when_one_is_trusted(monkey
     assert safety.client_address("10.0.0.2", headers) == "10.0.0.2"
     monkeypatch.setenv("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
     assert safety.client_address("10.0.0.2", headers) == "203.0.113.9"  # what our proxy saw, not the client's claim
+    # A proxy that adds a header line of its own: the client's line comes first and counts for nothing.
+    lines = CIMultiDict([("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "203.0.113.9")])
+    assert safety.client_address("10.0.0.2", lines) == "203.0.113.9"
 
 
 def test_development_secrets_stop_production_and_public_addresses(monkeypatch, capsys):
-    for name in ("RASA_TOKEN", "SALES_API_TOKEN", "SESSION_SECRET", "WIDGET_ORIGINS", "BOT_ENV"):
+    for name in ("RASA_TOKEN", "SALES_API_TOKEN", "SESSION_SECRET", "WIDGET_ORIGINS", "BOT_ENV",
+                 "TRUSTED_PROXY_HEADER"):
         monkeypatch.delenv(name, raising=False)
     assert not supervisor.refuse_unsafe_secrets("127.0.0.1")
     assert "warning" in capsys.readouterr().err
@@ -63,10 +68,11 @@ def test_development_secrets_stop_production_and_public_addresses(monkeypatch, c
     assert supervisor.refuse_unsafe_secrets("127.0.0.1")
     said = capsys.readouterr().err
     assert "set RASA_TOKEN" in said and "set SALES_API_TOKEN" in said and "set WIDGET_ORIGINS" in said
-    assert "set SESSION_SECRET" not in said
+    assert "set SESSION_SECRET" not in said and "set TRUSTED_PROXY_HEADER" in said
     monkeypatch.setenv("RASA_TOKEN", "r" * 32)
     monkeypatch.setenv("SALES_API_TOKEN", "s" * 32)
     monkeypatch.setenv("WIDGET_ORIGINS", "https://www.example.com")
+    monkeypatch.setenv("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
     assert not supervisor.refuse_unsafe_secrets("0.0.0.0")
 
 

@@ -161,12 +161,10 @@
       status.textContent = "";
       requestSession();
     });
-    socket.on("session_refused", function () { // an id from before the server signed them: start afresh
-      sessionId = null;
-      save();
-      requestSession();
-    });
-    socket.on("session_confirm", function () {
+
+    socket.on("session_confirm", function (confirmedId) {
+      // An id the server did not sign (one from before it signed them) is replaced by a fresh one.
+      if (confirmedId && confirmedId !== sessionId) { sessionId = confirmedId; save(); }
       confirmed = true;
       outbox.forEach(function (item) { item.sent = false; }); // unacknowledged: send again
       var first = !started;
