@@ -147,7 +147,10 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         for log in logs:
             log.close()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    # Ctrl-C and SIGTERM stop everything; SIGINT explicitly, as a shell ignores it for background jobs and
+    # Python then raises no KeyboardInterrupt (the services would outlive a `kill -INT`).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: (stop_all(), sys.exit(0)))
     commands = service_commands(action_port, rasa_port, web_port)
     restarts = Restarts()
 
