@@ -133,7 +133,9 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
            # Sanic reads up to 100 MB of a request before socket.io's own 64 KB check: 1 MB is plenty
            "SANIC_REQUEST_MAX_SIZE": str(1024 * 1024)}
     processes: Dict[str, subprocess.Popen] = {}
-    logs = []
+    commands = service_commands(action_port, rasa_port, web_port)
+    outputs = {name: open(log_dir / f"{name}.log", "ab") for name in commands} if log_dir else {}
+    restarts = Restarts()
 
     def stop_all(*_: object) -> None:
         for process in processes.values():
@@ -144,18 +146,13 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        for log in logs:
-            log.close()
+        for output in outputs.values():
+            output.close()
 
     # Ctrl-C and SIGTERM stop everything; SIGINT explicitly, as a shell ignores it for background jobs and
     # Python then raises no KeyboardInterrupt (the services would outlive a `kill -INT`).
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: (stop_all(), sys.exit(0)))
-    commands = service_commands(action_port, rasa_port, web_port)
-    restarts = Restarts()
-
-    outputs = {name: open(log_dir / f"{name}.log", "ab") for name in commands} if log_dir else {}
-    logs.extend(outputs.values())
 
     def start(name: str) -> None:
         output = outputs.get(name)
@@ -197,7 +194,5 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
                 if time.monotonic() >= when:
                     del due[name]
                     start(name)
-    except KeyboardInterrupt:
-        return 0
     finally:
         stop_all()

@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-from sqlalchemy import MetaData, Table, create_engine, delete, func, inspect, select, update
+from sqlalchemy import MetaData, Table, delete, func, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from bot import config
 from bot.clock import iso, utcnow
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.store import pending
+from bot.store.conversations import tracker_connection
 from bot.store.engine import check_reachable, engine
 from bot.store.models import Brief, BriefEvent, Delivery, InterviewProgress, Lead
 
@@ -35,20 +35,14 @@ def _tracker(tracker_url: Optional[str]) -> Iterator[Tuple[Optional[Table], Opti
     """Rasa's `events` table and a connection in a transaction, or (None, None) while Rasa has not
     created the table (no conversation yet)."""
     url = make_url(tracker_url or config.tracker_db_url())
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        yield None, None
-        return
-    check_reachable(url, "tracker")
-    tracker_engine = create_engine(url, future=True)
-    try:
-        if not inspect(tracker_engine).has_table("events"):
+    if url.get_backend_name() != "sqlite":
+        check_reachable(url, "tracker")  # a clear error naming the database, not a driver's traceback
+    with tracker_connection(url) as connection:
+        if connection is None:
             yield None, None
             return
-        events = Table("events", MetaData(), autoload_with=tracker_engine)
-        with tracker_engine.begin() as connection:
-            yield events, connection
-    finally:
-        tracker_engine.dispose()
+        yield Table("events", MetaData(), autoload_with=connection), connection
+        connection.commit()  # the connection began when it looked for the table; on an error it rolls back
 
 
 def senders_with_email(email: str, url: Optional[str] = None, tracker_url: Optional[str] = None) -> List[str]:
