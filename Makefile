@@ -7,14 +7,28 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: run test test-unit test-integration test-e2e lint screenshots install model nlp shell validate bench clean \
-        conversations review evaluate train
+        conversations review evaluate train run-scaled bench-scaled
 
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
 
+# `make run-scaled`: INSTANCES of each service behind nginx; PostgreSQL on 127.0.0.1 unless DATABASE_URL and
+# TRACKER_DB_URL say otherwise (the two databases are created there when missing), Redis at REDIS_URL.
+INSTANCES ?= 2
+LOCAL_POSTGRES := postgresql://postgres@127.0.0.1:5432
+run-scaled: export DATABASE_URL ?= $(LOCAL_POSTGRES)/bot_app
+run-scaled: export TRACKER_DB_URL ?= $(LOCAL_POSTGRES)/bot_tracker
+run-scaled: model ## several instances of each service behind nginx (PostgreSQL, Redis): make run-scaled INSTANCES=3
+	scripts/ensure-nginx
+	scripts/ensure-postgres
+	@for url in "$$DATABASE_URL" "$$TRACKER_DB_URL"; do case "$$url" in $(LOCAL_POSTGRES)/*) \
+	  createdb -h 127.0.0.1 -U postgres "$${url##*/}" 2>/dev/null || true;; esac; done
+	$(BIN)/bot run-scaled --instances $(INSTANCES)
+
 test: lint model ## lint, then every layer: unit, integration (databases, web app, Rasa data), end to end (CI)
 	scripts/ensure-postgres
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	$(BIN)/python -m pytest -v tests
 
 test-unit: nlp ## the inner loop: pure tests, no servers or databases (seconds)
@@ -24,13 +38,15 @@ test-integration: model ## databases, the web app, the action code, Rasa's data 
 	scripts/ensure-postgres
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: model ## the whole stack started by `bot run`, and the browser tests
+test-e2e: model ## the whole stack started by `bot run` (and `bot run-scaled`), and the browser tests
 	scripts/ensure-postgres
 	scripts/ensure-chromium
+	scripts/ensure-nginx
 	$(BIN)/python -m pytest -q tests/e2e
 
 lint: install ## ruff, with the rules chosen in pyproject.toml
-	$(BIN)/ruff check bot actions components channels tests scripts/bench scripts/check-holdout scripts/record-test-stories
+	$(BIN)/ruff check bot actions components channels tests scripts/bench scripts/bench-scaled scripts/check-holdout \
+	  scripts/record-test-stories
 
 screenshots: model ## refresh docs/*.png from the browser tests
 	scripts/ensure-chromium
@@ -77,3 +93,8 @@ clean: ## build output and models (not var/, which holds the conversations, lead
 
 bench: model ## reply latency, memory per service and training time (figures in docs/benchmarks.md)
 	$(BIN)/python scripts/bench
+
+bench-scaled: model ## the same load against run-scaled with 1, then 2 instances: throughput, latency, briefs
+	scripts/ensure-nginx
+	scripts/ensure-postgres
+	$(BIN)/python scripts/bench-scaled

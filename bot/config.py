@@ -66,6 +66,17 @@ def rasa_public_url() -> str:
     return os.environ.get("RASA_PUBLIC_URL") or rasa_url()
 
 
+def redis_url() -> str:
+    """The Redis server `bot run-scaled` uses for Rasa's lock store and socket.io's client manager."""
+    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def socketio_redis_url() -> str:
+    """SOCKETIO_REDIS_URL: when set, the socket.io channel's servers share their visitors' sockets through
+    this Redis, so a message reaches a visitor whichever server holds the socket. Unset: one server."""
+    return os.environ.get("SOCKETIO_REDIS_URL", "").strip()
+
+
 def widget_origins() -> list:
     """Web pages allowed to talk to Rasa's socket.io channel from a browser (WIDGET_ORIGINS, space
     separated). The default allows any site to embed the widget."""

@@ -1,5 +1,6 @@
 """`bot run`: starts the action server, Rasa and the web app on 127.0.0.1, waits until each answers,
-restarts one that stops (with growing waits) while the others keep serving, and stops them all on Ctrl-C."""
+restarts one that stops (with growing waits) while the others keep serving, and stops them all on Ctrl-C.
+`supervise` does the same for any set of named services (`bot run-scaled`, bot/scaled.py)."""
 from __future__ import annotations
 
 import signal
@@ -44,14 +45,17 @@ def credentials_file() -> Path:
     return target
 
 
-def service_commands(action_port: int, rasa_port: int, web_port: int) -> Dict[str, List[str]]:
+def service_commands(action_port: int, rasa_port: int, web_port: int,
+                     endpoints: Optional[Path] = None) -> Dict[str, List[str]]:
+    """The three services' command lines; Rasa reads `endpoints` (default: pointed at `action_port`)."""
     python = sys.executable
     return {
         "actions": [python, "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)],
-        "rasa": [python, "-m", "rasa", "run", "--enable-api", "--auth-token", config.rasa_token(),
+        "rasa": [python, "-m", "bot.rasa_server", "run", "--enable-api", "--auth-token", config.rasa_token(),
                  "--interface", "127.0.0.1", "--port", str(rasa_port), "--model", str(MODEL),
                  "--cors", *config.widget_origins(),
-                 "--endpoints", str(endpoints_file(action_port)), "--credentials", str(credentials_file())],
+                 "--endpoints", str(endpoints or endpoints_file(action_port)),
+                 "--credentials", str(credentials_file())],
         "web": [python, "-m", "bot", "web", "--port", str(web_port)],
     }
 
@@ -129,11 +133,33 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         return 2
     health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
               "web": f"http://127.0.0.1:{web_port}/healthz"}
-    env = {**config.rasa_env(), "SANIC_HOST": "127.0.0.1", "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-           # Sanic reads up to 100 MB of a request before socket.io's own 64 KB check: 1 MB is plenty
-           "SANIC_REQUEST_MAX_SIZE": str(1024 * 1024)}
+    env = {**service_env(), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
+    banner = (
+        "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
+        f"  action server  http://127.0.0.1:{action_port}/webhook\n"
+        f"  Rasa server    http://127.0.0.1:{rasa_port}  (socket.io: /socket.io; REST: "
+        f"{'off in production' if config.production() else '/webhooks/rest/webhook'};"
+        " HTTP API needs ?token=$RASA_TOKEN)\n"
+        f"  web app        http://127.0.0.1:{web_port}/        product page with the chat widget\n"
+        f"                 http://127.0.0.1:{web_port}/inbox   salespeople "
+        "(add one: .venv/bin/bot users add EMAIL)\n"
+        f"                 http://127.0.0.1:{web_port}/api/briefs  brief API ('Authorization: Bearer "
+        "$SALES_API_TOKEN')\n")
+    return supervise(service_commands(action_port, rasa_port, web_port), health, env, log_dir, banner)
+
+
+def service_env() -> Dict[str, str]:
+    """The services' environment: Rasa's quiet settings, loopback, and a request size Sanic can bear."""
+    # Sanic reads up to 100 MB of a request before socket.io's own 64 KB check: 1 MB is plenty
+    return {**config.rasa_env(), "SANIC_HOST": "127.0.0.1", "SANIC_REQUEST_MAX_SIZE": str(1024 * 1024)}
+
+
+def supervise(commands: Dict[str, List[str]], health: Dict[str, str], env: Dict[str, str],
+              log_dir: Optional[Path], banner: str, timeout: float = 180) -> int:
+    """Starts the named services, waits until each health URL answers, prints `banner`, restarts a
+    service that stops (with growing waits) while the others keep serving, and stops them all on
+    SIGINT or SIGTERM."""
     processes: Dict[str, subprocess.Popen] = {}
-    commands = service_commands(action_port, rasa_port, web_port)
     outputs = {name: open(log_dir / f"{name}.log", "ab") for name in commands} if log_dir else {}
     restarts = Restarts()
 
@@ -164,23 +190,11 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         for name in commands:
             start(name)
         try:
-            _wait_until_up(health, processes, timeout=180)
+            _wait_until_up(health, processes, timeout=timeout)
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(
-            "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
-            f"  action server  http://127.0.0.1:{action_port}/webhook\n"
-            f"  Rasa server    http://127.0.0.1:{rasa_port}  (socket.io: /socket.io; REST: "
-            f"{'off in production' if config.production() else '/webhooks/rest/webhook'};"
-            " HTTP API needs ?token=$RASA_TOKEN)\n"
-            f"  web app        http://127.0.0.1:{web_port}/        product page with the chat widget\n"
-            f"                 http://127.0.0.1:{web_port}/inbox   salespeople "
-            "(add one: .venv/bin/bot users add EMAIL)\n"
-            f"                 http://127.0.0.1:{web_port}/api/briefs  brief API ('Authorization: Bearer "
-            "$SALES_API_TOKEN')\n",
-            flush=True,
-        )
+        print(banner, flush=True)
         due: Dict[str, float] = {}  # stopped services and when to start them again
         while True:
             time.sleep(0.2)

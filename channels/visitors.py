@@ -15,21 +15,17 @@ import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-import rasa.core.actions.action
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic, response
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
+import channels.runtime  # noqa: F401  (Rasa's server tuned: action timeout, faster turns and start-up)
 from bot import config, safety
 from bot.conversation.transcript import without_query
 
 logger = logging.getLogger(__name__)
-
-# Rasa 3.6 waits five minutes for the action server; a visitor will not. A hung action gets the
-# visitor the honest reply below after ACTION_TIMEOUT_SECONDS instead.
-rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = config.limit("ACTION_TIMEOUT_SECONDS", 15)
 
 HICCUP = "Sorry, I had a hiccup — could you say that again?"
 TOO_LONG = ("That message is longer than I can read ({limit} characters at most). Could you say it in "
@@ -173,9 +169,13 @@ class VisitorSocketIO(SocketIOInput):
         guard = Guard()
         guarded = guard.wrap(on_new_message)
         origins = config.widget_origins()
+        # Several Rasa servers (`bot run-scaled`) share their sockets through Redis: a message for a
+        # conversation (a bot reply, a salesperson's message) reaches its visitor whichever server holds them.
+        shared = config.socketio_redis_url()
         # A packet over 64 KB closes the connection before it is parsed; shorter ones meet MAX_MESSAGE_CHARS.
         sio = _TextOnlyServer(async_mode="sanic", cors_allowed_origins="*" if "*" in origins else origins,
-                          max_http_buffer_size=64 * 1024)
+                              max_http_buffer_size=64 * 1024,
+                              client_manager=AsyncRedisManager(shared, channel="bot-socketio") if shared else None)
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         guard.remember_app(blueprint)
         self.sio = sio  # Rasa's output channel for the conversation API uses it

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Optional
@@ -40,12 +41,17 @@ def keep(fields: dict) -> Path:
 def store_pending(url: Optional[str] = None) -> int:
     """Stores the kept briefs; a brief already stored (same visitor, same moment) is not stored again.
     One the database refuses for what it holds (not for being away) goes to failed/, so it cannot hold
-    up the others."""
+    up the others. Several web apps may share the folder (`bot run-scaled`): each brief is first claimed
+    by renaming it, which only one of them can do."""
+    _release_stale_claims()
     stored = 0
     for path in sorted(folder().glob("*.json")):
-        fields = json.loads(path.read_text())
-        fields["created_at"] = dt.datetime.fromisoformat(fields["created_at"])
+        claimed = _claim(path)
+        if claimed is None:
+            continue  # another web app took it
         try:
+            fields = json.loads(claimed.read_text())
+            fields["created_at"] = dt.datetime.fromisoformat(fields["created_at"])
             with Session(engine(url), future=True) as session:
                 already = session.execute(select(Brief.id).where(
                     Brief.sender_id == fields["sender_id"], Brief.created_at == fields["created_at"])).first()
@@ -55,21 +61,50 @@ def store_pending(url: Optional[str] = None) -> int:
                                brief_id, fields["sender_id"])
                 stored += 1
         except (OperationalError, DatabaseUnreachable):
-            raise  # the database is still away: all of them wait for the next round
+            os.replace(claimed, path)  # the database is still away: all of them wait for the next round
+            raise
         except Exception:
             logger.exception("The kept brief %s cannot be stored; moved to %s", path.name, folder() / "failed")
             (folder() / "failed").mkdir(exist_ok=True)
-            os.replace(path, folder() / "failed" / path.name)
+            os.replace(claimed, folder() / "failed" / path.name)
             continue
-        path.unlink()
+        claimed.unlink(missing_ok=True)  # (erased meanwhile: `forget`)
     return stored
 
 
+# A claim older than this belongs to a web app that stopped while storing it: the brief goes back in line
+# (and is not stored twice: the check above finds it if it was stored).
+STALE_CLAIM_SECONDS = 600
+
+
+def _claim(path: Path) -> Optional[Path]:
+    """Renames a kept brief for this web app alone (of several renaming it at once, one succeeds)."""
+    claimed = path.with_name(f"{path.name}.{uuid.uuid4().hex}.claimed")
+    try:
+        os.utime(path)  # the claim's age starts now (a rename keeps the time)
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        return None
+    return claimed
+
+
+def _release_stale_claims() -> None:
+    for claimed in folder().glob("*.claimed"):
+        try:
+            if time.time() - claimed.stat().st_mtime > STALE_CLAIM_SECONDS:
+                os.rename(claimed, claimed.with_name(claimed.name.rsplit(".", 2)[0]))
+        except FileNotFoundError:
+            pass  # stored, or released by another web app
+
+
 def forget(sender_ids) -> int:
-    """Deletes the kept briefs of these visitors (erasure); returns how many."""
+    """Deletes the kept briefs of these visitors (erasure), claimed ones included; returns how many."""
     senders, forgotten = set(sender_ids), 0
-    for path in folder().glob("*.json"):
-        if json.loads(path.read_text()).get("sender_id") in senders:
-            path.unlink()
-            forgotten += 1
+    for path in [*folder().glob("*.json"), *folder().glob("*.claimed")]:
+        try:
+            if json.loads(path.read_text()).get("sender_id") in senders:
+                path.unlink()
+                forgotten += 1
+        except FileNotFoundError:
+            pass  # stored or renamed meanwhile
     return forgotten

@@ -10,6 +10,7 @@ import time
 from typing import Optional
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -31,15 +32,22 @@ _refreshing = threading.Lock()  # the worker and a dashboard request must not co
 
 def refresh(url: Optional[str] = None, tracker_url: Optional[str] = None, settle: float = SETTLE_SECONDS) -> int:
     """Counts the tracker's new events into interview_progress; returns how many it read. Events are taken
-    in id order up to the first one younger than `settle` seconds: one committed late behind it waits."""
+    in id order up to the first one younger than `settle` seconds: one committed late behind it waits.
+    Several web apps (`bot run-scaled`) count one at a time: a batch holds the cursor's row lock
+    (PostgreSQL), and another web app finding it locked leaves the counting to it."""
     tracker_url = tracker_url or config.tracker_db_url()
     key = make_url(tracker_url).render_as_string(hide_password=True)[:255]
     read = 0
     with _refreshing, tracker_connection(tracker_url) as tracker, Session(engine(url), future=True) as session:
         if tracker is None:
             return 0
-        cursor = session.get(ProgressCursor, key) or ProgressCursor(tracker=key, last_event_id=0)
+        _ensure_cursor(session, key)
         while True:
+            cursor = session.execute(select(ProgressCursor).where(ProgressCursor.tracker == key)
+                                     .with_for_update(skip_locked=True)
+                                     .execution_options(populate_existing=True)).scalar_one_or_none()
+            if cursor is None:  # another web app is counting these events right now
+                return read
             rows = tracker.execute(
                 select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
                 .where(EVENTS.c.id > cursor.last_event_id, EVENTS.c.type_name.in_(("user", "slot")))
@@ -49,11 +57,18 @@ def refresh(url: Optional[str] = None, tracker_url: Optional[str] = None, settle
             if settled:
                 _count(session, settled)
                 cursor.last_event_id = settled[-1].id
-                session.merge(cursor)
-                session.commit()
                 read += len(settled)
+            session.commit()  # releases the row lock
             if len(settled) < BATCH:
                 return read
+
+
+def _ensure_cursor(session: Session, key: str) -> None:
+    """The cursor's row, created once however many web apps try at the same moment."""
+    if session.get(ProgressCursor, key) is None:
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.get_bind().dialect.name]
+        session.execute(insert(ProgressCursor).values(tracker=key, last_event_id=0).on_conflict_do_nothing())
+    session.commit()
 
 
 def _count(session: Session, rows) -> None:

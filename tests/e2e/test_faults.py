@@ -115,7 +115,7 @@ def stack(tmp_path_factory, outage, slack, mail):
 
 
 def service_pid(stack: Stack, name: str) -> int:
-    pattern = {"actions": "bot.action_server", "rasa": "rasa run"}[name]
+    pattern = {"actions": "bot.action_server", "rasa": "bot.rasa_server run"}[name]
     port = stack.ports["action" if name == "actions" else "rasa"]
     for pid in os.listdir("/proc"):
         if pid.isdigit():

@@ -31,8 +31,12 @@
   var isOpen = Boolean(stored.open);
   // Messages not yet acknowledged by the server: kept across reloads and sent again on reconnect.
   var outbox = stored.outbox || [];
+  // Where several chat servers share the load, this keeps every request of the socket (long polling) on
+  // the one server that holds it. Not the conversation id: that never appears in a URL.
+  var route = stored.route || randomId();
   function save() {
-    localStorage.setItem(STORE, JSON.stringify({ sessionId: sessionId, outbox: outbox, open: isOpen }));
+    localStorage.setItem(STORE, JSON.stringify({ sessionId: sessionId, outbox: outbox, open: isOpen,
+                                                 route: route }));
   }
 
   function el(tag, attrs, text) {
@@ -156,7 +160,8 @@
   }
 
   function connect() {
-    socket = io(config.server, { path: "/socket.io", transports: ["websocket", "polling"] });
+    socket = io(config.server, { path: "/socket.io", transports: ["websocket", "polling"],
+                                 query: { route: route } });
     socket.on("connect", function () {
       status.textContent = "";
       requestSession();

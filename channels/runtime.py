@@ -1,0 +1,131 @@
+"""The Rasa server, tuned. Imported by channels/visitors.py, which Rasa loads from credentials.yml before it
+loads the model, so it applies in every Rasa process that talks to visitors (not to `rasa train`/`rasa test`).
+Figures from docs/benchmarks.md; each change is checked against Rasa's own code by
+tests/integration/test_rasa_runtime.py.
+
+- The action server gets ACTION_TIMEOUT_SECONDS, not Rasa's five minutes: a visitor will not wait that long.
+- Rasa checks each action server response with `jsonschema.validate`, which first validates the (large) event
+  schema itself against the JSON Schema meta-schema: about 70 ms per call here, half the cost of a whole
+  turn. Validators built once check the same response, each event against the schema of its own type.
+- Reading a conversation, Rasa looks up each event's class among all Event subclasses, found anew
+  (recursively) for every event: 7% of a turn. The classes are now looked up once.
+- Rasa opens a new HTTP session, and so a new connection, for every call to the action server: 3 ms of a
+  turn's wait and 1.4 ms of its CPU. Each endpoint now keeps one session and reuses its connections.
+- Loading a TensorFlow model (DIET), Rasa trains it on one example so that its weights exist before it reads
+  the trained ones: tracing that training step took a third of the start-up and stays in memory. Reading
+  the weights first and letting the prediction step create them (TensorFlow restores each weight as it is
+  created) gives the same model.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+from functools import lru_cache
+from typing import Any, Dict, Tuple
+
+import aiohttp
+import jsonschema
+import rasa.core.actions.action
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.tensorflow.models import RasaModel
+
+from bot import config
+
+# A hung action gets the visitor channels/visitors.py's honest reply after this instead.
+rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = config.limit("ACTION_TIMEOUT_SECONDS", 15)
+
+
+@lru_cache(maxsize=1)
+def _response_validators() -> Tuple[Any, Dict[str, Any]]:
+    """The response without its events' `oneOf`, and one validator per event type: each of Rasa's 23 event
+    schemas names its event with a `const`, so checking an event against the one it names is what `oneOf`
+    concludes after trying them all (a third of the check's cost, per event)."""
+    def validator(schema: dict) -> Any:
+        return jsonschema.validators.validator_for(schema)(schema)
+
+    response = copy.deepcopy(RemoteAction.action_response_format_spec())
+    events = response["properties"]["events"]["items"]
+    kinds = {kind["properties"]["event"]["const"]: validator(kind) for kind in events.pop("oneOf")}
+    return validator(response), kinds
+
+
+def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+    response, kinds = _response_validators()
+    try:
+        response.validate(result)
+        for event in result.get("events") or []:
+            if event.get("event") not in kinds:
+                raise jsonschema.ValidationError(f"{event.get('event')!r} is not an event Rasa knows")
+            kinds[event["event"]].validate(event)
+        return True
+    except jsonschema.ValidationError as error:  # Rasa's own message, as its original method gives it
+        error.message += (". Failed to validate Action server response from API, make sure your response from "
+                          "the Action endpoint is valid.")
+        raise
+
+
+RemoteAction._validate_action_result = _validate_action_result
+
+
+_load_for_training = RasaModel.load.__func__
+
+
+def _load(cls: type, model_file_name: str, model_data_example: Any, predict_data_example: Any = None,
+          finetune_mode: bool = False, *args: Any, **kwargs: Any) -> RasaModel:
+    if finetune_mode or predict_data_example is None:
+        return _load_for_training(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                                  *args, **kwargs)
+    model = cls(*args, **kwargs)
+    model.load_weights(model_file_name).expect_partial()  # the optimizer's state is for training only
+    model.run_inference(predict_data_example)  # creates the weights, restored as they appear
+    return model
+
+
+RasaModel.load = classmethod(_load)
+
+
+class _KeptSession:
+    """What Rasa's `async with endpoint.session()` gets: the endpoint's session, left open for the next call."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *_: Any) -> None:
+        return None
+
+
+def _session(self: EndpointConfig) -> _KeptSession:
+    loop = asyncio.get_running_loop()
+    kept = self.__dict__.get("_kept")
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        # Idle connections are dropped after 2 s, before the action server's Sanic drops them (5 s), so a
+        # request never goes out on a connection the server is closing.
+        auth = self.basic_auth and aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        session = aiohttp.ClientSession(
+            headers=self.headers, auth=auth or None, connector=aiohttp.TCPConnector(keepalive_timeout=2),
+            timeout=aiohttp.ClientTimeout(total=rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT))
+        kept = self._kept = (loop, session)
+    return _KeptSession(kept[1])
+
+
+EndpointConfig.session = _session
+
+
+_event_classes: Dict[str, type] = {}
+_find_event_class = Event.resolve_by_type
+
+
+def _resolve_by_type(type_name: str, default: Any = None) -> Any:
+    if type_name not in _event_classes:  # (again) after events were defined since
+        for event_class in all_subclasses(Event):
+            _event_classes.setdefault(event_class.type_name, event_class)  # the first, as Rasa's own lookup
+    return _event_classes.get(type_name) or _find_event_class(type_name, default)  # Rasa's answer for others
+
+
+Event.resolve_by_type = staticmethod(_resolve_by_type)

@@ -1,0 +1,92 @@
+"""channels/runtime.py changes how the Rasa server loads TensorFlow models and checks action server
+responses: it must give the same model, and refuse the same responses, as Rasa's own code."""
+import datetime
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from bot.config import MODEL, ROOT, rasa_env
+
+# Written for this test: none of these is in the training data.
+MESSAGES = ["our night shift keeps overwriting the stock counts in the shared sheet",
+            "is there a discount for charities?", "could a real human call me back",
+            "no thanks, not right now", "what's the capital of peru", "we'd need it before the audit in May"]
+
+RANKINGS = """
+import asyncio, json, sys
+if sys.argv[1] == "tuned":
+    import channels.runtime  # noqa: F401
+from rasa.core.agent import Agent
+agent = Agent.load(sys.argv[2])
+async def rank(text):
+    parsed = await agent.parse_message(text)
+    return [(intent["name"], round(intent["confidence"], 5)) for intent in parsed["intent_ranking"][:3]]
+print(json.dumps({text: asyncio.run(rank(text)) for text in json.loads(sys.argv[3])}))
+"""
+
+
+def rankings(loader: str) -> dict:
+    result = subprocess.run([sys.executable, "-c", RANKINGS, loader, str(MODEL), json.dumps(MESSAGES)], cwd=ROOT,
+                            env=rasa_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_server_loads_the_same_model_as_rasa_does():
+    assert MODEL.exists(), "no trained model: run `make test` (it trains when config, domain or data changed)"
+    rasa_own, tuned = rankings("rasa"), rankings("tuned")
+    assert len({ranking[0][0] for ranking in rasa_own.values()}) >= 3  # a real model, not one answer for all
+    assert tuned == rasa_own
+
+
+def test_an_action_server_response_is_checked_as_rasa_checks_it():
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core import events
+
+    import channels.runtime  # noqa: F401  (replaces the check)
+
+    spec = RemoteAction.action_response_format_spec()
+    made = [events.SlotSet("struggle", "late invoices"), events.UserUttered("hi", {"name": "greet", "confidence": 1}),
+            events.BotUttered("Hello", {"buttons": []}), events.ActionExecuted("action_assess"),
+            events.ActiveLoop("interview_form"), events.ActiveLoop(None), events.FollowupAction("contact_form"),
+            events.ConversationPaused(), events.ConversationResumed(), events.Restarted(), events.AllSlotsReset(),
+            events.ReminderScheduled("EXTERNAL_x", datetime.datetime(2026, 1, 1)), events.SessionStarted(),
+            events.LoopInterrupted(True), events.ActionExecutionRejected("action_assess"),
+            events.UserUtteranceReverted(), events.ActionReverted(), events.AgentUttered("hi")]
+    valid = [{"events": [event.as_dict()], "responses": [{"text": "Thanks"}]} for event in made]
+    wrong = [{"events": [{"event": "no_such_event"}]}, {"events": "slot"}, {"responses": ["text"]},
+             {"events": [{"event": "slot", "name": 7}]}, {"events": [{"event": "user", "text": 3}]},
+             {"events": [{"name": "struggle"}]}, {"events": [{"event": "action", "name": ["x"]}]},
+             {"events": [events.SlotSet("a", 1).as_dict(), {"event": "slot", "name": "a"}]}]
+
+    def rasa_accepts(response):
+        try:
+            jsonschema.validate(response, spec)
+            return True
+        except jsonschema.ValidationError:
+            return False
+
+    action = RemoteAction("action_assess", None)
+    assert [rasa_accepts(response) for response in valid] == [True] * len(valid)
+    assert [rasa_accepts(response) for response in wrong] == [False] * len(wrong)
+    for response in valid:
+        assert action._validate_action_result(response)
+    for response in wrong:
+        with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+            action._validate_action_result(response)
+
+
+def test_events_are_read_as_the_classes_rasa_finds():
+    from rasa.shared.core.events import Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    from channels.runtime import _find_event_class
+
+    for event_class in all_subclasses(Event):
+        assert Event.resolve_by_type(event_class.type_name) is _find_event_class(event_class.type_name)
+    assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
