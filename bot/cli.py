@@ -17,12 +17,6 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
 
 
-def _run_scaled(args: argparse.Namespace) -> int:
-    from bot import scaled  # (bot/commands.py is not this change's to edit)
-
-    return scaled.run(args.instances, args.action_port, args.rasa_port, args.web_port, args.log_dir, args.host)
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="bot", description="The demand-side sales assistant: build the NLP "
                                    "pipeline, train when the data changed, run every service, read briefs, manage "
@@ -49,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     scaled.add_argument("--log-dir", type=Path, help="write each service's output to a file here")
     scaled.add_argument("--host", default="127.0.0.1", help="nginx's address for the Rasa and web ports (for a "
                         "load balancer on another machine); another than loopback needs production secrets")
-    scaled.set_defaults(func=_run_scaled)
+    scaled.set_defaults(func=commands.run_scaled)
     web = sub.add_parser("web", help="serve the web app only")
     web.add_argument("--host", default="127.0.0.1", help="another address than loopback needs production secrets")
     web.add_argument("--port", type=int, default=8000)

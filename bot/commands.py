@@ -37,6 +37,12 @@ def run(args: argparse.Namespace) -> int:
     return supervisor.run(args.action_port, args.rasa_port, args.web_port, args.log_dir)
 
 
+def run_scaled(args: argparse.Namespace) -> int:
+    from bot import scaled
+
+    return scaled.run(args.instances, args.action_port, args.rasa_port, args.web_port, args.log_dir, args.host)
+
+
 def web(args: argparse.Namespace) -> int:
     from bot import supervisor
     from bot.web import app

@@ -22,7 +22,6 @@ from bot.config import MODEL
 from bot.store.engine import DatabaseUnreachable, check_reachable
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
-HEALTH = {"actions": "/health", "rasa": "/", "web": "/healthz"}
 
 
 def lock_store(redis_url: str) -> dict:
@@ -75,7 +74,7 @@ def nginx_config(var: Path, rasa_port: int, web_port: int, action_port: int, por
 
 
 def nginx_binary() -> Optional[str]:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    return shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin")  # /usr/sbin is not on every PATH
 
 
 def free_ports(count: int) -> List[int]:
@@ -153,7 +152,7 @@ def run(instances: int, action_port: int, rasa_port: int, web_port: int, log_dir
         own = {name: ports[name][number] for name in ports}
         for name, command in supervisor.service_commands(own["actions"], own["rasa"], own["web"], endpoints).items():
             commands[f"{name}-{number + 1}"] = command
-            health[f"{name}-{number + 1}"] = f"http://127.0.0.1:{own[name]}{HEALTH[name]}"
+            health[f"{name}-{number + 1}"] = f"http://127.0.0.1:{own[name]}{supervisor.HEALTH_PATHS[name]}"
             listed.append(f"  {f'{name}-{number + 1}':<10} http://127.0.0.1:{own[name]}")
     commands["nginx"] = [nginx, "-p", str(var), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"]
     health["nginx"] = f"http://127.0.0.1:{web_port}/healthz"
@@ -166,9 +165,7 @@ def run(instances: int, action_port: int, rasa_port: int, web_port: int, log_dir
     banner = (
         f"\nRunning {instances} instances behind nginx (on 127.0.0.1{'' if host == '127.0.0.1' else ' and ' + host}; "
         "Ctrl-C stops everything):\n"
-        f"  Rasa server    http://127.0.0.1:{rasa_port}  (socket.io: /socket.io; REST: "
-        f"{'off in production' if config.production() else '/webhooks/rest/webhook'};"
-        " HTTP API needs ?token=$RASA_TOKEN)\n"
+        f"{supervisor.rasa_banner_line(rasa_port)}"
         f"  web app        http://127.0.0.1:{web_port}/  (/inbox, /api/briefs)\n"
         f"  action server  http://127.0.0.1:{action_port}/webhook  (Rasa's action_endpoint)\n"
         f"Instances (nginx: {conf}):\n" + "\n".join(listed) + "\n")

@@ -45,6 +45,15 @@ def credentials_file() -> Path:
     return target
 
 
+HEALTH_PATHS = {"actions": "/health", "rasa": "/", "web": "/healthz"}  # each service answers here when up
+
+
+def rasa_banner_line(port: int) -> str:
+    return (f"  Rasa server    http://127.0.0.1:{port}  (socket.io: /socket.io; REST: "
+            f"{'off in production' if config.production() else '/webhooks/rest/webhook'};"
+            " HTTP API needs ?token=$RASA_TOKEN)\n")
+
+
 def service_commands(action_port: int, rasa_port: int, web_port: int,
                      endpoints: Optional[Path] = None) -> Dict[str, List[str]]:
     """The three services' command lines; Rasa reads `endpoints` (default: pointed at `action_port`)."""
@@ -131,15 +140,13 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         return 2
     if refuse_unsafe_secrets():
         return 2
-    health = {"actions": f"http://127.0.0.1:{action_port}/health", "rasa": f"http://127.0.0.1:{rasa_port}/",
-              "web": f"http://127.0.0.1:{web_port}/healthz"}
+    ports = {"actions": action_port, "rasa": rasa_port, "web": web_port}
+    health = {name: f"http://127.0.0.1:{port}{HEALTH_PATHS[name]}" for name, port in ports.items()}
     env = {**service_env(), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
     banner = (
         "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
         f"  action server  http://127.0.0.1:{action_port}/webhook\n"
-        f"  Rasa server    http://127.0.0.1:{rasa_port}  (socket.io: /socket.io; REST: "
-        f"{'off in production' if config.production() else '/webhooks/rest/webhook'};"
-        " HTTP API needs ?token=$RASA_TOKEN)\n"
+        f"{rasa_banner_line(rasa_port)}"
         f"  web app        http://127.0.0.1:{web_port}/        product page with the chat widget\n"
         f"                 http://127.0.0.1:{web_port}/inbox   salespeople "
         "(add one: .venv/bin/bot users add EMAIL)\n"

@@ -253,3 +253,18 @@ def briefs_per_sender(web_url: str, sales_token: str, senders: Iterable[str]) ->
         with urllib.request.urlopen(request, timeout=30) as response:
             counts[sender] = len(json.load(response))
     return counts
+
+
+def check_briefs(web_url: str, sales_token: str, result: LoadResult, wait: float = 10) -> Dict[str, int]:
+    """Briefs per sender once every expected one is stored (or after `wait` seconds): stored, expected,
+    missing, doubled, and unasked-for (a brief for a conversation that expected none)."""
+    deadline = time.monotonic() + wait  # handoffs store before replying; allow for the pending-on-disk path
+    while True:
+        counts = briefs_per_sender(web_url, sales_token, result.senders)
+        missing = [s for s in result.senders_expecting_brief if not counts.get(s)]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    return {"stored": sum(counts.values()), "expected": len(result.senders_expecting_brief), "missing": len(missing),
+            "doubled": sum(1 for s in result.senders_expecting_brief if counts.get(s, 0) > 1),
+            "unasked": sum(1 for s, n in counts.items() if n and s not in result.senders_expecting_brief)}

@@ -52,7 +52,7 @@ def engine(url: Optional[str] = None) -> Engine:
 @functools.lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     check_reachable(url, "app")
-    created = create_engine(url, future=True, pool_pre_ping=True, connect_args=_timeouts(url))
+    created = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_timeouts(url))
     if created.dialect.name == "sqlite":
         event.listen(created, "connect", _unicode_lower)
     Base.metadata.create_all(created)
@@ -75,7 +75,7 @@ def _add_missing_indexes(engine_: Engine) -> None:
                 index.create(connection, checkfirst=True)
 
 
-def _timeouts(url: str) -> dict:
+def connect_timeouts(url: str) -> dict:
     """Give up instead of hanging a visitor's reply or a worker: 5 s to connect, 10 s per statement
     (SQLite: 10 s waiting for another writer's lock)."""
     if make_url(url).get_backend_name() == "sqlite":

@@ -7,6 +7,7 @@ new connection for every read and write and waited for the disk at every commit:
 """
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any, Iterator, Optional
 
@@ -19,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import QueuePool
 
 from bot import config
-from bot.store.engine import check_reachable
+from bot.store.engine import check_reachable, connect_timeouts
 
 
 class URLSQLTrackerStore(SQLTrackerStore):
@@ -41,8 +42,8 @@ class URLSQLTrackerStore(SQLTrackerStore):
         commits but never corrupts the file (`make run` is for development; production runs PostgreSQL)."""
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False,
-                                                                              "timeout": 10})
+        self.engine = sa.create_engine(url, poolclass=QueuePool,
+                                       connect_args={"check_same_thread": False, **connect_timeouts(str(url))})
         event.listen(self.engine, "connect", _write_ahead)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
@@ -72,7 +73,7 @@ class URLSQLTrackerStore(SQLTrackerStore):
         """The tracker's events not stored yet (the ones past the number stored since the session began)."""
         stored = session.execute(sa.select(sa.func.count()).select_from(self.SQLEvent.__table__)
                                  .where(self._events_where(tracker.sender_id, False))).scalar_one()
-        return iter(list(tracker.events)[stored:])
+        return itertools.islice(tracker.events, stored, None)
 
 
 def _write_ahead(connection: Any, _record: Any) -> None:
