@@ -54,6 +54,9 @@ def _read_opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     """The slots an opening message fills (never overwriting an answer). A message that is not the struggle (a
     greeting, an introduction, a question) is greeted first, with who we are, and its question answered."""
     text, intent = tracker.latest_message.get("text") or "", _intent(tracker)
+    if tracker.get_slot(PERSON_REQUESTED_SLOT) is None and interview.opens_asking_for_a_person(text, intent):
+        return [SlotSet(INTRODUCTION_SLOT, text), SlotSet(PERSON_REQUESTED_SLOT, True),
+                FollowupAction("action_handoff")]
     filled = interview.read_opening(text)
     tells_struggle = "struggle" in filled
     if not tells_struggle:
@@ -68,7 +71,9 @@ def _read_opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
 
 def _opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
     """A message that only looked like something else (a person, stop, support) opens the interview."""
-    return _read_opening(dispatcher, tracker) + [FollowupAction("interview_form")]
+    events = _read_opening(dispatcher, tracker)
+    return events if any(event["event"] == "followup" for event in events) else events + [
+        FollowupAction("interview_form")]
 
 
 def _times_asked(tracker: Tracker, slot: str) -> int:
@@ -262,6 +267,9 @@ class ValidateContactForm(FreeTextFormValidation):
         asked_twice = _times_asked(tracker, slot) >= 2
         if slot == "contact_consent":  # answer_value read the yes or no; a text is from Rasa's own mapping
             consent = value if isinstance(value, bool) else interview.consent_from(str(value or ""), _intent(tracker))
+            details = interview.details_given(tracker.latest_message.get("text") or "", asked_twice)
+            if consent is None and details:  # an email, or a name once asked again: a yes, and the first detail
+                return {"contact_consent": True, **details, "email_rejected": False}
             # Unclear twice: no contact details without a yes, and no third time asking.
             return {"contact_consent": False if consent is None and asked_twice else consent}
         if slot == "email":
@@ -334,8 +342,9 @@ class ActionHandoff(Action):
         closed = [SlotSet("requested_slot", None), ActiveLoop(None)]
         if asked_for_a_person and not reachable and not slots.get(EMAIL_OFFERED_SLOT):
             # One skippable question first, so the person can reach them if they leave the page.
+            # (The rules ask it too; the follow-up also covers a request read from a greeting, which no rule knows.)
             return closed + [SlotSet(PERSON_REQUESTED_SLOT, True), SlotSet(EMAIL_OFFERED_SLOT, True),
-                             SlotSet(NEEDS_EMAIL_SLOT, True)]
+                             SlotSet(NEEDS_EMAIL_SLOT, True), FollowupAction("handoff_form")]
         if not self.LIMIT.allow(_source(tracker)):
             logger.warning("Handoff refused for %r: source %s already handed off within the minute (no brief)",
                            tracker.sender_id, _source(tracker))
@@ -372,11 +381,15 @@ class ActionHandoff(Action):
         return closed + [SlotSet("interview_done", True), ConversationPaused()]
 
 
-def _changes_mind_about_contact(tracker: Tracker) -> bool:
-    """After declining contact, "actually, do send me the guides" (whatever NLU read it as)."""
+def _contact_reopened(tracker: Tracker) -> List[EventType]:
+    """After declining contact, "actually, do send me the guides" or an email address (whatever NLU read it
+    as): consent, and the address given, so the reopened contact form asks only for the rest."""
     said = tracker.latest_message.get("text") or ""
-    return tracker.get_slot("contact_consent") is False and tracker.active_loop_name is None \
-        and interview.changes_mind_about_contact(said, _intent(tracker))
+    if tracker.get_slot("contact_consent") is not False or tracker.active_loop_name is not None \
+            or not interview.changes_mind_about_contact(said, _intent(tracker)):
+        return []
+    given = [SlotSet(slot, value) for slot, value in interview.details_given(said, asked_again=False).items()]
+    return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True), *given]
 
 
 class ActionAfterInterview(Action):
@@ -387,8 +400,9 @@ class ActionAfterInterview(Action):
         return "action_after_interview"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _changes_mind_about_contact(tracker):
-            return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True)]
+        reopened = _contact_reopened(tracker)
+        if reopened:
+            return reopened
         dispatcher.utter_message(response="utter_after_interview")
         return [SlotSet(CONTACT_REOPENED_SLOT, False)]
 
@@ -434,9 +448,9 @@ class ActionAnswerProductQuestion(Action):
         return "action_answer_product_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if _changes_mind_about_contact(tracker):  # "on second thought, send me the guides" is no onboarding question
-            return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True),
-                    FollowupAction("contact_form")]
+        reopened = _contact_reopened(tracker)  # "on second thought, send me the guides" is no onboarding question
+        if reopened:
+            return reopened + [FollowupAction("contact_form")]
         text = product.answer(_intent(tracker))
         if text is None:
             dispatcher.utter_message(response="utter_out_of_scope")

@@ -7,6 +7,7 @@ import re
 from typing import Dict, Optional
 
 from bot.conversation import deadlines, nlp
+from bot.conversation.contact import normalise_email
 from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, SKIPPED_SLOT, TARGET_DATE_SLOT
 
 # How a message is read while a question is open ("Robustness" in shared/design/conversation.md): the open
@@ -41,17 +42,28 @@ CUSTOMER_SIGNS = (
     r"(?:{product} )?(?:account|plan)"
     r"|(?:your|the {product}) (?:invoice|bill)|you(?:'ve)? charged (?:us|me))\b")
 # A support problem that may be with our product or with their own tool: asked once whether they are a customer.
-# Their own invoices and billing are a prospect's struggle ("our invoices are always late"), so not among them.
+# Their own invoices and billing are a prospect's struggle ("our invoices are always late", "we billed a client
+# twice and had to refund them"), so only being billed or charged, or wanting a refund, is among them.
 SUPPORT_SIGNS = re.compile(r"\b(?:log ?in|logins?|sign ?in|password|(?:my|our) account|subscription|seats?|"
-                           r"bill(?:ed)?|charged?|refund|licen[cs]es?)\b", re.IGNORECASE)
+                           r"(?:(?:was|were|got|get|been|being|keep getting) (?:double[- ]?)?(?:billed|charged)"
+                           r"|(?:billed|charged|overcharged|refund) (?:us|me)|(?:my|our) (?:bill|card)\b"
+                           r"|(?:want|need|get|request|asking for|ask for) (?:a |my |our )?refund)|licen[cs]es?)\b",
+                           re.IGNORECASE)
 # A request for a person says so: "Viewing feedback never gets back to the sellers" read as one is an answer.
 PERSON_WORDS = re.compile(r"\b(?:human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|"
                           r"account exec\w*|colleague|sales\w*|founder|call ?back|call me|reach out|get in touch|"
                           r"(?:talk|speak|chat)(?:ing)? (?:to|with)|(?:an?|live|real|actual|to) agent|^agent)\b",
                           re.IGNORECASE)
-# A wish to stop says so; "before Black Friday" read as `stop` is an answer.
-STOP_WORDS = re.compile(r"\b(?:stop|quit|bye|goodbye|not interested|leave me|enough|cancel|that's all|no more|"
-                        r"end (?:this|the chat)|unsubscribe|go away|forget it)\b", re.IGNORECASE)
+# A wish to stop says so, to the bot: "before Black Friday", "our accountant quit", "clients cancel last minute",
+# "not enough staff" or "no more spreadsheets" read as `stop` are answers. "Stop", "quit" or "cancel" is a wish
+# to stop when it is the whole message (give or take "please", "ok", "this", "now") or is said to the chat.
+STOP_WORDS = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|please|pls|just|can we|can you|let'?s|i want to|i'd like to|i wanna)\W+)*"
+    r"(?:stop|quit|cancel|end|enough|exit)(?:\W+(?:it|this|that|now|here|please|pls|already|thanks|thank you))*\W*$"
+    r"|\b(?:stop|quit) (?:asking|messaging|texting|the (?:bot|chat|questions)|this (?:chat|conversation)|talking"
+    r"|bugging)|\b(?:bye|goodbye|good bye|cya|see ya|not interested|leave me alone|that'?s (?:all|enough)"
+    r"|no more questions|enough (?:questions|already)|end (?:this|the) (?:chat|conversation)|unsubscribe"
+    r"|go away|forget it|i'?m done|gotta go|got to go|have to go|i'?ll pass)\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 GREETING = re.compile(r"^(?:hi|hello|hey|hiya|howdy|greetings|hallo|bonjour|guten tag|hola|ciao|salut|hej|moin|g'day|"
                       r"(?:good )?(?:morning|afternoon|evening|day))\b[^.!?…]*?(?:[.!?…,]+\s*|$)", re.IGNORECASE)
@@ -132,6 +144,20 @@ def may_be_a_customer(text: str, intent: Optional[str], product_name: str) -> bo
 def asks_for_a_person(text: str, intent: Optional[str]) -> bool:
     """NLU read a request for a person, and the message says so (a name like "Human Partners" is not one)."""
     return intent == "request_human" and bool(PERSON_WORDS.search(text)) and not looks_like_a_name(text)
+
+
+# Asking for someone to talk to: a person ("someone", "a real person", "sales") and a way to talk ("call me").
+PERSON_NOUNS = re.compile(r"\b(?:human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|"
+                          r"agent|sales\w*|colleague|founder|account exec\w*)\b", re.IGNORECASE)
+TALKING = re.compile(r"\b(?:call|phone|ring|talk|speak|chat|get in touch|reach|contact|connect|put me through|"
+                     r"transfer|hand me)\b", re.IGNORECASE)
+
+
+def opens_asking_for_a_person(text: str, intent: Optional[str]) -> bool:
+    """A first message NLU read as a greeting, "are you a bot?" or nothing that asks for a person to talk to:
+    "hi, can a real person call me instead". A product question or a struggle that mentions people is not one."""
+    return intent not in PRODUCT_QUESTION_INTENTS and not describes_a_problem(text) and not looks_like_a_name(text) \
+        and bool(PERSON_NOUNS.search(text) and TALKING.search(text))
 
 
 def says_stop(text: str, intent: Optional[str]) -> bool:
@@ -267,11 +293,12 @@ def record_answer(slot: str, value: object, intent: Optional[str], skipped: Opti
 
 
 CONSENT_WORDS = re.compile(
-    r"\b(?P<yes>yes|yeah|yep|yup|sure|ok|okay|please do|absolutely|definitely|of course|go ahead|why not"
+    r"\b(?P<yes>yes|yeah|yep|yup|ya|yah|yea|yas|ye|sure|ok|okay|k|kk|alright|fine|please do|absolutely|definitely"
+    r"|of course|go ahead|go on|why not"
     r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out"
     r"|(?<!n't )(?<!not )(?:do |please )?send (?:me|us|them|it|those|the guides?))\b"
     r"|\b(?P<no>(?:don't|do not|never) (?:contact|call|e-?mail|reach) me|no|nope|nah|not now|not yet|no thanks"
-    r"|rather not|not interested|don't|do not)\b",
+    r"|rather not|not interested|don't|do not|see ya)\b",
     re.IGNORECASE)
 
 
@@ -291,14 +318,34 @@ def email(slots: Dict[str, object]) -> Optional[str]:
     return (contact(slots) or {}).get("email")
 
 
+# Words that answer "can we get in touch?" without being a name, though capitalised like one ("Maybe later").
+NOT_NAMES = frozenset({"maybe", "perhaps", "later", "possibly", "depends", "hmm", "hm", "um", "unsure", "dunno",
+                       "whatever", "what", "why", "who", "nothing", "none", "nobody", "pass", "skip", "thanks",
+                       "thank", "cheers", "hello", "hi", "hey", "nah", "nope", "no", "not", "never", "idk"})
+
+
+def details_given(text: str, asked_again: bool) -> Dict[str, str]:
+    """Contact details typed where a yes or no to being contacted was asked: giving them is a yes. An email
+    address always counts; a name ("Bo", "Bo Lindqvist") once the question was asked again."""
+    address = normalise_email(text) if "@" in text else None
+    if address:
+        return {"email": address}
+    words = {word.lower().strip(".,!?…") for word in text.split()}
+    if asked_again and looks_like_a_name(text) and not words & NOT_NAMES and not CONSENT_WORDS.search(text):
+        return {"name": text.strip()}
+    return {}
+
+
 ASKS_TO_BE_CONTACTED = re.compile(r"\b(?:contact|call|e-?mail|reach|get in touch|changed my mind|follow up|send"
                                   r"|on second thought|second thoughts)\b",
                                   re.IGNORECASE)
 
 
 def changes_mind_about_contact(text: str, intent: Optional[str]) -> bool:
-    """After declining, a later "actually I changed my mind, contact me" (a plain "ok" is not enough)."""
-    return bool(ASKS_TO_BE_CONTACTED.search(text or "")) and consent_from(text, intent) is True
+    """After declining, a later "actually I changed my mind, contact me", or an email address typed (a plain
+    "ok" is not enough)."""
+    return bool(ASKS_TO_BE_CONTACTED.search(text or "")) and consent_from(text, intent) is True \
+        or "email" in details_given(text or "", asked_again=False)
 
 
 def contact(slots: Dict[str, object]) -> Optional[Dict[str, Optional[str]]]:

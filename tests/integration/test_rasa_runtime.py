@@ -1,5 +1,5 @@
-"""channels/runtime.py changes how the Rasa server loads TensorFlow models and checks action server
-responses: it must give the same model, and refuse the same responses, as Rasa's own code."""
+"""channels/runtime.py changes how the Rasa server loads TensorFlow models, runs its graph, predicts after a form
+and checks action server responses: it must give the same model, predictions and refusals as Rasa's own code."""
 import datetime
 import json
 import subprocess
@@ -39,6 +39,58 @@ def test_the_server_loads_the_same_model_as_rasa_does():
     assert MODEL.exists(), "no trained model: run `make test` (it trains when config, domain or data changed)"
     rasa_own, tuned = rankings("rasa"), rankings("tuned")
     assert len({ranking[0][0] for ranking in rasa_own.values()}) >= 3  # a real model, not one answer for all
+    assert tuned == rasa_own
+
+
+PREDICTIONS = """
+import json, sys
+if sys.argv[1] == "tuned":
+    import channels.runtime  # noqa: F401
+from rasa.core.agent import Agent
+from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered, SessionStarted,
+                                     SlotSet, UserUttered)
+from rasa.shared.core.trackers import DialogueStateTracker
+agent = Agent.load(sys.argv[2])
+processor = agent.processor
+def user(text, intent):
+    return [ActionExecuted("action_listen"), UserUttered(text, {"name": intent, "confidence": 0.97})]
+start = [ActionExecuted("action_session_start"), SessionStarted()] + user("good evening", "greet")
+asked = start + [ActionExecuted("action_read_opening"), SlotSet("introduction", "good evening"),
+                 ActionExecuted("interview_form"), ActiveLoop("interview_form"), SlotSet("requested_slot", "struggle"),
+                 BotUttered("What brought you here?")]
+answered = asked + user("the night shift overwrites our stock counts", "inform")
+scenes = {
+    "opening": start,
+    "the form asked": asked,
+    "an answer": answered,
+    "the form asked again": answered + [ActionExecuted("interview_form"), SlotSet("struggle", "stock counts"),
+                                        SlotSet("requested_slot", "situation")],
+    "a question, answered": asked + user("what does it cost?", "ask_pricing")
+                            + [ActionExecuted("action_answer_product_question")],
+    "rejected": asked + user("stop", "stop") + [ActionExecutionRejected("interview_form")],
+    "the form done": answered + [ActionExecuted("interview_form"), ActiveLoop(None), SlotSet("requested_slot", None)],
+}
+found = {}
+for scene, events in scenes.items():
+    prediction = processor._predict_next_with_tracker(DialogueStateTracker.from_events("t", events, agent.domain.slots))
+    best = max(range(len(prediction.probabilities)), key=prediction.probabilities.__getitem__)
+    found[scene] = [agent.domain.action_names_or_texts[best], prediction.max_confidence, prediction.policy_name,
+                    prediction.policy_priority, [event.type_name for event in prediction.events],
+                    prediction.is_no_user_prediction, prediction.is_end_to_end_prediction, prediction.hide_rule_turn]
+print(json.dumps(found))
+"""
+
+
+def test_the_server_predicts_as_rasa_does():
+    def predictions(loader: str) -> dict:
+        result = subprocess.run([sys.executable, "-c", PREDICTIONS, loader, str(MODEL)], cwd=ROOT, env=rasa_env(),
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    rasa_own, tuned = predictions("rasa"), predictions("tuned")
+    assert rasa_own["the form asked"][0] == "action_listen" and rasa_own["an answer"][0] == "interview_form"
+    assert rasa_own["rejected"][0] == "utter_goodbye" and rasa_own["the form done"][0] == "action_assess"
     assert tuned == rasa_own
 
 

@@ -64,6 +64,10 @@ SKIP = interview.SKIP_AND_REPLY
     ("struggle", "Evening, sorry for the late message", "stop", 1, NOTED),
     ("struggle", "our recruiters copy candidates between three systems", "inform", 1, ANSWER),
     ("timeline", "stop", "stop", 2, NOT),
+    # Read as `stop` but not said to the bot: answers.
+    ("trigger", "bookkeeper resigned, so invoices quit going out", "stop", 1, ANSWER),
+    ("timeline", "end of Q3", "stop", 1, ANSWER),
+    ("anxieties", "Staff who cancel shifts last minute", "stop", 1, ANSWER),
     ("struggle", "I can't log in to our Acme Flow account", "existing_customer", 1, NOT),
     # A question phrased as one is answered first, once; answering and asking is both.
     ("timeline", "how much does it cost?", "ask_pricing", 1, NOT),
@@ -104,6 +108,9 @@ def test_a_question_after_an_answer_is_answered_by_its_topic():
     ("👍", "affirm", True),
     ("Actually, on second thought, do send me the guides", "inform", True),
     ("please don't send me anything", "deny", False),
+    ("ya", "nlu_fallback", True),
+    ("yea alright", "nlu_fallback", True),
+    ("see ya", "stop", False),
 ])
 def test_consent_is_read_generously_and_the_last_word_wins(text, intent, expected):
     assert interview.consent_from(text, intent) is expected
@@ -171,3 +178,49 @@ def test_a_support_problem_that_names_no_product_of_ours_is_unsure():
                                            "Acme Flow")  # sure: support at once
     assert not interview.may_be_a_customer("Our invoices are always late and it is hurting cash flow",
                                            "existing_customer", "Acme Flow")  # a prospect's struggle
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("stop", True), ("Please stop.", True), ("ok, quit it", True), ("can you stop asking me things", True),
+    ("gotta go, bye", True), ("not interested, thanks", True), ("end the chat", True),
+    ("our accountant quit", False), ("by the end of q2", False), ("no more paper timesheets", False),
+    ("not enough drivers on Fridays", False), ("clients cancel on the day", False),
+    ("the alerts stop when the tablet sleeps", False),
+])
+def test_a_wish_to_stop_is_said_to_the_bot(text, expected):
+    assert interview.says_stop(text, "stop") is expected
+    assert not interview.says_stop(text, "inform")  # NLU must read it too
+
+
+def test_contact_details_typed_where_consent_was_asked_are_a_yes():
+    assert interview.details_given("sure, it's mo@brightlane.co.uk", asked_again=False) == {
+        "email": "mo@brightlane.co.uk"}
+    assert interview.details_given("Mo Haddad", asked_again=True) == {"name": "Mo Haddad"}
+    assert interview.details_given("Mo Haddad", asked_again=False) == {}  # asked once: unclear, asked again
+    for not_a_name in ("Maybe later", "Hmm", "Not sure", "No", "Ok", "what for?"):
+        assert interview.details_given(not_a_name, asked_again=True) == {}, not_a_name
+    # After declining, an email typed later is a change of mind.
+    assert interview.changes_mind_about_contact("mo@brightlane.co.uk", "nlu_fallback")
+    assert not interview.changes_mind_about_contact("mo@", "nlu_fallback")
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("hi, can a real person call me instead", "greet", True),
+    ("Hello. Could someone from sales give me a ring?", "greet", True),
+    ("Are you a bot? I'd rather talk to a real person", "ask_is_bot", True),
+    ("hey, anyone here?", "greet", False),
+    ("Hi, we're a 40-person agency", "greet", False),
+    ("hi, can someone tell me about pricing and talk me through plans", "ask_pricing", False),
+    ("Hello, our sales people can't reach customers because the phone list is a mess", "greet", False),
+])
+def test_an_opening_can_ask_for_a_person_in_passing(text, intent, expected):
+    assert interview.opens_asking_for_a_person(text, intent) is expected
+
+
+def test_billing_their_own_clients_is_a_prospects_struggle():
+    for prospect in ("last month we billed a client twice and had to refund them",
+                     "we charge customers by hand and refunds take a week"):
+        assert not interview.may_be_a_customer(prospect, "existing_customer", "Acme Flow"), prospect
+    for unsure in ("we were billed twice this month", "I need a refund for last month",
+                   "our card got charged two times"):
+        assert interview.may_be_a_customer(unsure, "existing_customer", "Acme Flow"), unsure
