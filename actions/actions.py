@@ -303,7 +303,7 @@ class ActionStoreLead(Action):
         result = _assessment(tracker)
         status = "no_contact" if result.qualified else "nurture"
         await asyncio.to_thread(briefs.save_lead, tracker.sender_id, status, result.buying_stage, result.qualified,
-                                contact=interview.contact(tracker.current_slot_values()))
+                                contact=interview.contact(tracker.current_slot_values()), checks=result.checks)
         return []
 
 

@@ -104,6 +104,9 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("evaluate", help="NLU held-out and cross-validation scores, confusions, test stories, "
                                     "compared with the previous run (reports/)").set_defaults(func=commands.evaluate)
+    sub.add_parser("outcomes", help="win rates of closed briefs by stage, force, handoff reason and qualification "
+                                    "check, with 90% intervals; flags checks that do not separate won from lost"
+                   ).set_defaults(func=commands.outcomes)
     review = sub.add_parser("review", help="the messages the bot understood worst")
     review.add_argument("--since", type=_date, help="YYYY-MM-DD")
     review.set_defaults(func=commands.review)

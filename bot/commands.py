@@ -242,3 +242,10 @@ def review(args: argparse.Namespace) -> int:
             print(printable(f"  {message.confidence:.2f} {message.intent:<16} {message.text}    "
                             f"[{message.sender_id}]"))
     return 0
+
+
+def outcomes(args: argparse.Namespace) -> int:
+    from bot.sales import outcomes as found
+
+    print(found.as_text(found.report()))
+    return 0

@@ -14,6 +14,7 @@ MODEL = MODEL_DIR / "current.tar.gz"  # the last good model: the one `bot run` s
 DEV_SALES_API_TOKEN = "dev-sales-token"
 DEV_RASA_TOKEN = "dev-rasa-token"
 DEV_SESSION_SECRET = "dev-session-secret"
+DEV_CRM_WEBHOOK_SECRET = "dev-crm-webhook-secret"
 MIN_SECRET_LENGTH = 32
 
 
@@ -38,12 +39,25 @@ def session_secret() -> str:
     return os.environ.get("SESSION_SECRET") or DEV_SESSION_SECRET
 
 
+def crm_webhook_url() -> str:
+    """Where each new brief and each change of a brief's status is posted (CRM_WEBHOOK_URL; unset: nowhere)."""
+    return os.environ.get("CRM_WEBHOOK_URL", "").strip()
+
+
+def crm_webhook_secret() -> str:
+    """Signs each webhook call (HMAC-SHA256), so the receiver knows it came from us (docs/crm.md)."""
+    return os.environ.get("CRM_WEBHOOK_SECRET") or DEV_CRM_WEBHOOK_SECRET
+
+
 def secret_problems() -> List[str]:
     """What stops this configuration from facing the internet: unset, development or short secrets, and a
     widget allowed on every site."""
     problems = []
-    for name, default in (("RASA_TOKEN", DEV_RASA_TOKEN), ("SALES_API_TOKEN", DEV_SALES_API_TOKEN),
-                          ("SESSION_SECRET", DEV_SESSION_SECRET)):
+    secrets = [("RASA_TOKEN", DEV_RASA_TOKEN), ("SALES_API_TOKEN", DEV_SALES_API_TOKEN),
+               ("SESSION_SECRET", DEV_SESSION_SECRET)]
+    if crm_webhook_url():
+        secrets.append(("CRM_WEBHOOK_SECRET", DEV_CRM_WEBHOOK_SECRET))
+    for name, default in secrets:
         value = os.environ.get(name, "")
         if not value or value == default or len(value) < MIN_SECRET_LENGTH:
             problems.append(f"set {name} to a random secret of at least {MIN_SECRET_LENGTH} characters "

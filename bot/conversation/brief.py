@@ -195,6 +195,7 @@ def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessm
         **{slot: _capped(answers.get(slot)) for slot in INTERVIEW_SLOTS},
         "forces": assessment.forces_json(),
         "reasons": assessment.reasons,
+        "checks": assessment.checks,
         "contact": contact,
         "headline": headline(answers, assessment, contact),
         "summary": summary(answers, assessment, contact),

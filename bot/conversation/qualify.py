@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from bot.conversation import deadlines, nlp
+from bot.conversation.slots import CHECKS
 
 ACTIVE_STAGES = ("active_looking", "deciding")
 NEAR_DEADLINE_MONTHS = 6  # "a date or deadline within a few months", counted in whole months
@@ -27,6 +28,7 @@ class Assessment:
     qualified: bool
     reasons: List[str]  # each qualification check, met or not, in words
     nurture_reason: Optional[str] = None  # why a visitor is not qualified, for the nurture message (NURTURE_REASONS)
+    checks: Dict[str, bool] = field(default_factory=dict)  # each of CHECKS, in order: met or not
 
     def forces_json(self) -> Dict[str, dict]:
         return {name: asdict(force) for name, force in self.forces.items()}
@@ -189,7 +191,8 @@ def assess(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -
     ]
     qualified = all(ok for ok, _, _ in checks)
     return Assessment(stage, forces, qualified, [yes if ok else no for ok, yes, no in checks],
-                      None if qualified else _nurture_reason(checks, stage))
+                      None if qualified else _nurture_reason(checks, stage),
+                      dict(zip(CHECKS, (ok for ok, _, _ in checks))))
 
 
 # Why a visitor is nurtured, so the message follows the actual reason and never contradicts what they said

@@ -23,3 +23,11 @@ NEEDS_EMAIL_SLOT = "needs_email"  # true between that offer and the handoff: the
 CUSTOMER_UNSURE_SLOT = "customer_unsure"
 IS_CUSTOMER_SLOT = "is_customer"
 STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")  # the buying timeline, in order
+# The qualification checks (qualify.assess), all of which a qualified visitor meets: stored with each brief and
+# lead, and weighed against won and lost deals (bot/sales/outcomes.py).
+CHECKS = {
+    "struggle_described": "described a concrete struggle",
+    "active_stage": "actively looking or deciding",
+    "forces_favour_change": "push + pull outweigh anxiety + habit",
+    "change_needed": "doing nothing is not fine with them",
+}

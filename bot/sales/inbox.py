@@ -1,14 +1,14 @@
 """The salespeople's side of a brief: finding it, claiming it, moving it along, and who did what."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from bot.store import briefs
 from bot.store.engine import engine
-from bot.store.models import Brief, BriefEvent, Delivery
+from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery
 
 STATUSES = ("new", "claimed", "contacted", "won", "lost", "nurture")
 MAX_NOTE = 5000
@@ -35,22 +35,26 @@ def _change(brief_id: int, actor: str, kind: str, detail: str, url: Optional[str
         brief = session.get(Brief, brief_id)
         if brief is None:
             raise NotFound(brief_id)
+        before = brief.status
         for name, value in fields.items():
             setattr(brief, name, value)
         session.add(BriefEvent(brief_id=brief_id, actor=actor, kind=kind, detail=detail))
+        if brief.status != before:
+            briefs.crm_event(session, brief, "brief.status_changed", previous_status=before, changed_by=actor)
 
 
-def _holder(brief_id: int, url: Optional[str]) -> Optional[str]:
+def _holder(brief_id: int, url: Optional[str]) -> Tuple[Optional[str], str]:
+    """Who holds the brief, and its status."""
     with Session(engine(url), future=True) as session:
         brief = session.get(Brief, brief_id)
         if brief is None:
             raise NotFound(brief_id)
-        return brief.claimed_by
+        return brief.claimed_by, brief.status
 
 
 def claim(brief_id: int, actor: str, take_over: bool = False, url: Optional[str] = None) -> None:
     """Claims a brief. Taking it from a colleague must be explicit; a later status (won...) is kept."""
-    holder = _holder(brief_id, url)
+    holder, status = _holder(brief_id, url)
     if holder and holder != actor and not take_over:
         raise ClaimedByOther(f"{holder} has claimed this brief; take it over explicitly.")
     with Session(engine(url), future=True) as session, session.begin():
@@ -63,8 +67,11 @@ def claim(brief_id: int, actor: str, take_over: bool = False, url: Optional[str]
         if claimed.rowcount == 1:
             detail = f"taken over from {holder}" if holder and holder != actor else ""
             session.add(BriefEvent(brief_id=brief_id, actor=actor, kind="claimed", detail=detail))
+            brief = session.get(Brief, brief_id)
+            if brief.status != status:  # a new brief is now claimed
+                briefs.crm_event(session, brief, "brief.status_changed", previous_status=status, changed_by=actor)
             return
-    winner = _holder(brief_id, url)
+    winner, _ = _holder(brief_id, url)
     if winner != actor:  # the same person clicking twice has simply claimed it
         raise ClaimedByOther(f"{winner} has just claimed this brief; take it over explicitly.")
 
@@ -97,9 +104,13 @@ def history(brief_id: int, url: Optional[str] = None) -> List[dict]:
 
 
 def failing_deliveries(min_attempts: int = 3, url: Optional[str] = None) -> List[dict]:
-    """Notifications that keep failing, for the inbox to show."""
+    """Notifications and CRM webhook calls that keep failing, for the inbox to show."""
+    failing = []
     with Session(engine(url), future=True) as session:
-        query = (select(Delivery).where(Delivery.delivered_at.is_(None), Delivery.attempts >= min_attempts)
-                 .order_by(Delivery.id))
-        return [{"brief_id": d.brief_id, "channel": d.channel, "attempts": d.attempts, "last_error": d.last_error}
-                for d in session.execute(query).scalars()]
+        for outbox in (Delivery, CrmEvent):
+            query = (select(outbox).where(outbox.delivered_at.is_(None), outbox.attempts >= min_attempts)
+                     .order_by(outbox.id))
+            failing += [{"brief_id": row.brief_id, "channel": getattr(row, "channel", "crm"),
+                         "attempts": row.attempts, "last_error": row.last_error}
+                        for row in session.execute(query).scalars()]
+    return failing

@@ -1,22 +1,27 @@
-"""Announcing new handoff briefs to salespeople: a Slack-compatible webhook and/or email over SMTP.
+"""Announcing new handoff briefs to salespeople (a Slack-compatible webhook and/or email over SMTP), and telling
+their CRM about each new brief and each change of its status (a signed JSON webhook, docs/crm.md).
 
-Every brief gets one delivery row per channel in the same transaction as the brief (storage.save_handoff).
-The web app's worker sends what is due: a failure is retried with growing waits and shown in the
-inbox once it keeps failing; a delivery is marked done only after the endpoint accepted it, and a
-lease stops two workers from sending the same one.
+Every brief gets one delivery row per channel, and one CRM event, in the same transaction as the brief
+(briefs.save_handoff); a status change writes its CRM event with the change (inbox.py). These outboxes
+(models.Outbox) are sent by the web app's worker: a failure is retried with growing waits and shown in the
+inbox once it keeps failing; a row is marked done only after the endpoint accepted it, and a lease stops
+two workers from sending the same one.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import ipaddress
 import json
 import logging
 import os
 import smtplib
 import ssl
+import time
 import urllib.request
 from email.message import EmailMessage
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple, Type
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select, update
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session
 from bot import config
 from bot.clock import utcnow
 from bot.store.engine import engine
-from bot.store.models import Brief, Delivery
+from bot.store.models import Brief, CrmEvent, Delivery, Outbox
 
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=60)
@@ -97,49 +102,77 @@ def send_email(brief: dict) -> None:
 SENDERS = {"slack": send_slack, "email": send_email}
 
 
-def _due(now: dt.datetime, url: Optional[str]) -> List[tuple]:
+def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 of "<timestamp>.<body>": the time is signed too, so an old call cannot be replayed."""
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def send_crm(message: dict) -> None:
+    """Posts one CRM event; any answer but 2xx (or no answer) is a failure, retried later."""
+    body = json.dumps(message).encode()
+    timestamp = int(time.time())
+    signature = webhook_signature(config.crm_webhook_secret(), timestamp, body)
+    request = urllib.request.Request(config.crm_webhook_url(), data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "demand-side-sales-bot", "X-Bot-Event": message["event"],
+        "X-Bot-Delivery": str(message["id"]), "X-Bot-Signature": f"t={timestamp},v1={signature}"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # 4xx and 5xx raise HTTPError
+        if response.status >= 300:
+            raise RuntimeError(f"the CRM webhook answered {response.status}")
+
+
+def _sending(row: Outbox, session: Session) -> Tuple[str, Callable[[], None]]:
+    """What a due row is, in words for the log, and the call that sends it (everything read beforehand)."""
+    if isinstance(row, CrmEvent):
+        message = row.message()
+        return f"brief {row.brief_id} to the CRM ({row.kind})", lambda: send_crm(message)
+    brief, channel = session.get(Brief, row.brief_id).to_json(), row.channel
+    return f"brief {row.brief_id} by {channel}", lambda: SENDERS[channel](brief)
+
+
+def _due(outbox: Type[Outbox], now: dt.datetime, url: Optional[str]) -> List[tuple]:
     with Session(engine(url), future=True) as session:
-        return session.execute(select(Delivery.id, Delivery.next_attempt_at).where(
-            Delivery.delivered_at.is_(None), Delivery.next_attempt_at <= now).order_by(Delivery.id)).all()
+        return session.execute(select(outbox.id, outbox.next_attempt_at).where(
+            outbox.delivered_at.is_(None), outbox.next_attempt_at <= now).order_by(outbox.id)).all()
 
 
-def _lease(delivery_id: int, seen: dt.datetime, until: dt.datetime, url: Optional[str]) -> bool:
-    """Takes one delivery for this worker: only one worker's update can match what it saw."""
+def _lease(outbox: Type[Outbox], row_id: int, seen: dt.datetime, until: dt.datetime, url: Optional[str]) -> bool:
+    """Takes one row for this worker: only one worker's update can match what it saw."""
     with Session(engine(url), future=True) as session, session.begin():
-        taken = session.execute(update(Delivery).where(
-            Delivery.id == delivery_id, Delivery.next_attempt_at == seen,
-            Delivery.delivered_at.is_(None)).values(next_attempt_at=until))
+        taken = session.execute(update(outbox).where(
+            outbox.id == row_id, outbox.next_attempt_at == seen,
+            outbox.delivered_at.is_(None)).values(next_attempt_at=until))
         return taken.rowcount == 1
 
 
 def deliver_due(now: Optional[dt.datetime] = None, url: Optional[str] = None) -> int:
-    """Sends every due notification once; returns how many were delivered.
+    """Sends every due notification and CRM event once; returns how many were delivered.
 
-    Each delivery is leased just before it is sent, so a second worker cannot send it meanwhile. A
-    crash between sending and recording would send it again later: at least once, never lost.
+    Each row is leased just before it is sent, so a second worker cannot send it meanwhile. A crash between
+    sending and recording would send it again later: at least once, never lost (a CRM event carries the
+    same id each time, for the receiver to see a repeat).
     """
     now = now or utcnow()
     delivered = 0
-    for delivery_id, seen in _due(now, url):
-        lease = max(now, utcnow()) + LEASE
-        if not _lease(delivery_id, seen, lease, url):
-            continue
-        with Session(engine(url), future=True) as session:
-            delivery = session.get(Delivery, delivery_id)
-            channel, brief = delivery.channel, session.get(Brief, delivery.brief_id).to_json()
-        try:
-            SENDERS[channel](brief)
-            error = None
-        except Exception as failure:  # any failure: keep it, retry later
-            error = f"{failure.__class__.__name__}: {failure}"
-            logger.warning("Notifying brief %s by %s failed: %s", brief["id"], channel, error)
-        with Session(engine(url), future=True) as session, session.begin():
-            delivery = session.get(Delivery, delivery_id)
-            delivery.attempts += 1
-            if error is None:
-                delivery.delivered_at = utcnow()
-                delivered += 1
-            else:
-                delivery.last_error = error[:1000]
-                delivery.next_attempt_at = now + retry_wait(delivery.attempts)
+    for outbox in (Delivery, CrmEvent):
+        for row_id, seen in _due(outbox, now, url):
+            lease = max(now, utcnow()) + LEASE
+            if not _lease(outbox, row_id, seen, lease, url):
+                continue
+            with Session(engine(url), future=True) as session:
+                what, send = _sending(session.get(outbox, row_id), session)
+            try:
+                send()
+                error = None
+            except Exception as failure:  # any failure: keep it, retry later
+                error = f"{failure.__class__.__name__}: {failure}"
+                logger.warning("Sending %s failed: %s", what, error)
+            with Session(engine(url), future=True) as session, session.begin():
+                row = session.get(outbox, row_id)
+                row.attempts += 1
+                if error is None:
+                    row.delivered_at = utcnow()
+                    delivered += 1
+                else:
+                    row.last_error = error[:1000]
+                    row.next_attempt_at = now + retry_wait(row.attempts)
     return delivered

@@ -13,7 +13,7 @@ from bot import config
 from bot.clock import iso
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.store.engine import engine
-from bot.store.models import Brief, Delivery, Lead
+from bot.store.models import Brief, CrmEvent, Delivery, Lead
 
 
 def _upsert_lead(session: Session, sender_id: str, status: str, **fields) -> Lead:
@@ -35,22 +35,31 @@ def save_handoff(brief_fields: dict, url: Optional[str] = None) -> int:
             session, brief_fields["sender_id"], "handed_off",
             buying_stage=brief_fields["buying_stage"], qualified=brief_fields["qualified"],
             name=contact.get("name"), email=contact.get("email"), company=contact.get("company"),
+            checks=brief_fields.get("checks"),
         )
         brief = Brief(lead=lead, status="new", **brief_fields)
         session.add(brief)
         session.flush()
         # Notifications go out through the outbox, written in the same transaction: never lost.
         session.add_all([Delivery(brief_id=brief.id, channel=channel) for channel in config.notification_channels()])
+        crm_event(session, brief, "brief.created")
         return brief.id
 
 
+def crm_event(session: Session, brief: Brief, kind: str, **details: object) -> None:
+    """Tells the CRM (CRM_WEBHOOK_URL, if set) about the brief as it is now, with the same transaction."""
+    if config.crm_webhook_url():
+        session.add(CrmEvent(brief_id=brief.id, kind=kind, payload={"brief": brief.to_json(), **details}))
+
+
 def save_lead(sender_id: str, status: str, buying_stage: str, qualified: bool,
-              contact: Optional[dict] = None, url: Optional[str] = None) -> int:
+              contact: Optional[dict] = None, checks: Optional[dict] = None, url: Optional[str] = None) -> int:
     """Store a lead without a handoff (nurture, or qualified but declined contact)."""
     contact = contact or {}
     with Session(engine(url), future=True) as session, session.begin():
         lead = _upsert_lead(session, sender_id, status, buying_stage=buying_stage, qualified=qualified,
-                            name=contact.get("name"), email=contact.get("email"), company=contact.get("company"))
+                            name=contact.get("name"), email=contact.get("email"), company=contact.get("company"),
+                            checks=checks)
         session.flush()
         return lead.id
 

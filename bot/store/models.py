@@ -1,4 +1,5 @@
-"""The app database's tables: leads, briefs and what salespeople did with them, accounts, notifications."""
+"""The app database's tables: leads, briefs and what salespeople did with them, accounts, notifications and
+CRM webhook calls."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -34,6 +35,7 @@ class Lead(Base):
     name = Column(Text)
     email = Column(Text)
     company = Column(Text)
+    checks = Column(JSON)  # qualify.CHECKS when the lead was assessed: a nurtured visitor who buys later weighs them
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     briefs = relationship("Brief", back_populates="lead")
@@ -65,6 +67,7 @@ class Brief(Base):
     cost_of_inaction = Column(Text)
     forces = Column(JSON, nullable=False)
     reasons = Column(JSON, nullable=False)
+    checks = Column(JSON)  # qualify.CHECKS: met or not (briefs from before 2026-11-29 have none)
     contact = Column(JSON)
     headline = Column(Text, nullable=False)
     summary = Column(Text, nullable=False)
@@ -88,6 +91,7 @@ class Brief(Base):
             **{slot: getattr(self, slot) for slot in INTERVIEW_SLOTS},
             "forces": self.forces,
             "reasons": self.reasons,
+            "checks": self.checks,
             "contact": self.contact,
             "headline": self.headline,
             "summary": self.summary,
@@ -130,19 +134,40 @@ class BriefEvent(Base):
         return {"at": iso(self.at), "actor": self.actor, "kind": self.kind, "detail": self.detail}
 
 
-class Delivery(Base):
-    """One notification of one brief on one channel: retried until delivered, never sent twice."""
+class Outbox:
+    """A message to send once the transaction that wrote it has committed (bot/sales/notify.py sends it):
+    retried with growing waits until the other end accepts it, leased so that two workers never send it
+    at once."""
 
-    __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("brief_id", "channel"),)
     id = Column(Integer, primary_key=True)
-    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False)
-    channel = Column(String(16), nullable=False)  # "slack" or "email"
     created_at = Column(DateTime, nullable=False, default=utcnow)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     delivered_at = Column(DateTime)
     last_error = Column(Text)
+
+
+class Delivery(Outbox, Base):
+    """One notification of one brief on one channel."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("brief_id", "channel"),)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False)
+    channel = Column(String(16), nullable=False)  # "slack" or "email"
+
+
+class CrmEvent(Outbox, Base):
+    """One call of the CRM webhook (CRM_WEBHOOK_URL): a new brief or a change of its status, with the brief as
+    the brief API gave it at that moment (docs/crm.md)."""
+
+    __tablename__ = "crm_events"
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)  # "brief.created" or "brief.status_changed"
+    payload = Column(JSON, nullable=False)  # {"brief": ..., "previous_status": ...}
+
+    def message(self) -> dict:
+        """The webhook's JSON body: the event, its id (the same on every retry) and what it is about."""
+        return {"id": self.id, "event": self.kind, "created_at": iso(self.created_at), **self.payload}
 
 
 class InterviewProgress(Base):

@@ -21,9 +21,10 @@ from bot import config
 from bot.clock import iso, utcnow
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.store import pending
+from bot.store.briefs import crm_event
 from bot.store.conversations import tracker_connection
 from bot.store.engine import check_reachable, engine
-from bot.store.models import Brief, BriefEvent, Delivery, InterviewProgress, Lead
+from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, InterviewProgress, Lead
 
 # What salespeople wrote about or to the visitor; claims and status changes say nothing about them.
 PERSONAL_EVENT_KINDS = ("note", "message")
@@ -136,6 +137,10 @@ def erase(sender_ids: Iterable[str], url: Optional[str] = None, tracker_url: Opt
         ids = [brief.id for brief in briefs]
         # Deleted, so the worker never sends them; a notification already sent holds nothing about them.
         cancelled = _bulk(session, delete(Delivery).where(Delivery.brief_id.in_(ids), Delivery.delivered_at.is_(None)))
+        # CRM events hold copies of the brief: all go, and the CRM is told to erase its copy (docs/crm.md).
+        _bulk(session, delete(CrmEvent).where(CrmEvent.brief_id.in_(ids)))
+        for brief in briefs:
+            crm_event(session, brief, "brief.erased")
         notes = _bulk(session, delete(BriefEvent).where(BriefEvent.brief_id.in_(ids),
                                                         BriefEvent.kind.in_(PERSONAL_EVENT_KINDS)))
         # A lead with a brief stays, without contact details (the brief points to it); any other goes.
@@ -160,6 +165,7 @@ def delete_expired(days: int, now: Optional[dt.datetime] = None, url: Optional[s
     with Session(engine(url), future=True) as session, session.begin():
         old = select(Brief.id).where(Brief.created_at < cutoff)
         _bulk(session, delete(Delivery).where(Delivery.brief_id.in_(old)))
+        _bulk(session, delete(CrmEvent).where(CrmEvent.brief_id.in_(old)))
         _bulk(session, delete(BriefEvent).where(BriefEvent.brief_id.in_(old)))
         briefs = _bulk(session, delete(Brief).where(Brief.created_at < cutoff))
         leads = _bulk(session, delete(Lead).where(Lead.updated_at < cutoff, ~Lead.briefs.any()))

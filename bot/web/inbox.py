@@ -1,4 +1,5 @@
-"""The salespeople's inbox: brief list and CSV, brief page, claim/status/notes, live takeover, dashboard."""
+"""The salespeople's inbox: brief list and CSV, brief page, claim/status/notes, live takeover, dashboard,
+outcomes."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ from aiohttp import web
 
 from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
-from bot.sales import dashboard, inbox
+from bot.sales import dashboard, inbox, outcomes
 from bot.store import briefs
 from bot.web import rasa_client, render
 from bot.web.common import BRIEF_ID, error, in_thread
@@ -152,10 +153,19 @@ async def dashboard_page(request: web.Request) -> web.Response:
                         content_type="text/html")
 
 
+async def outcomes_page(request: web.Request) -> web.Response:
+    found = await in_thread(outcomes.report)
+    user = request["user"]
+    return web.Response(text=render.page("outcomes.html", report=found, min_outcomes=outcomes.MIN_OUTCOMES,
+                                         user=user.email, csrf=user.csrf_token),
+                        content_type="text/html")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/inbox", brief_list)
     app.router.add_get("/inbox/briefs.csv", briefs_csv)
     app.router.add_get("/inbox/dashboard", dashboard_page)
+    app.router.add_get("/inbox/outcomes", outcomes_page)
     app.router.add_get("/inbox/briefs/{brief_id}", brief_page)
     app.router.add_get("/inbox/briefs/{brief_id}/print", brief_page)
     app.router.add_get("/inbox/briefs/{brief_id}/messages", messages)
