@@ -136,6 +136,11 @@ class FreeTextFormValidation(FormValidationAction):
         reading = _reading(tracker, asked)
         if reading == interview.NOT_AN_ANSWER:
             return []
+        if asked != "contact_consent" and interview.asks_to_be_contacted(text) \
+                and not (asked in interview.NAME_SLOTS and interview.looks_like_a_name(text)):
+            # "Just have someone call me" read as an answer: a request for a person, which no rule saw
+            # (get_validation_events ends the form and hands over).
+            return [SlotSet(asked, None), SlotSet(PERSON_REQUESTED_SLOT, True)]
         if reading == interview.NOTED:  # kept for the salesperson; the form asks its question again
             if intent in interview.QUESTION_INTENTS and interview.asks_question(text):
                 _reply_to_question(dispatcher, intent)
@@ -155,6 +160,9 @@ class FreeTextFormValidation(FormValidationAction):
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
+        if tracker.slots_to_validate().get(PERSON_REQUESTED_SLOT):  # heard by get_extraction_events
+            return [SlotSet(tracker.get_slot("requested_slot"), None), SlotSet(PERSON_REQUESTED_SLOT, True),
+                    SlotSet("requested_slot", None), ActiveLoop(None), FollowupAction("action_handoff")]
         required = await self._required(dispatcher, tracker, domain)
         validated: Dict[Text, Any] = {}
         for slot, value in tracker.slots_to_validate().items():
@@ -205,6 +213,8 @@ class ValidateInterviewForm(FreeTextFormValidation):
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        if any(event["event"] == "followup" for event in events):  # handed over
+            return events
         said, intent = tracker.latest_message.get("text") or "", _intent(tracker)
         if any(event["name"] in INTERVIEW_SLOTS for event in events) and tracker.get_slot(IS_CUSTOMER_SLOT) is None \
                 and not tracker.get_slot(CUSTOMER_UNSURE_SLOT) \
@@ -270,6 +280,8 @@ class ValidateContactForm(FreeTextFormValidation):
             details = interview.details_given(tracker.latest_message.get("text") or "", asked_twice)
             if consent is None and details:  # an email, or a name once asked again: a yes, and the first detail
                 return {"contact_consent": True, **details, "email_rejected": False}
+            if consent and "email" in details:  # "ok, my email is …": not asked for again
+                return {"contact_consent": True, "email": details["email"], "email_rejected": False}
             # Unclear twice: no contact details without a yes, and no third time asking.
             return {"contact_consent": False if consent is None and asked_twice else consent}
         if slot == "email":
@@ -332,6 +344,12 @@ class ActionHandoff(Action):
         slots = tracker.current_slot_values()
         said = tracker.latest_message.get("text") or ""
         asking_now = interview.asks_for_a_person(said, _intent(tracker)) and said not in slots.values()
+        typed: List[EventType] = []
+        address = interview.details_given(said, asked_again=False).get("email")
+        if address and not interview.email(slots) and (asking_now or slots.get(PERSON_REQUESTED_SLOT)):
+            # "Can someone just email me? jo@pixelpark.agency": reachable now, not asked for it again.
+            slots = {**slots, "email": address, "contact_consent": True}
+            typed = [SlotSet("email", address), SlotSet("contact_consent", True)]
         if not asking_now and _intent(tracker) == "request_human" and tracker.active_loop_name is None \
                 and not slots.get("interview_done") and not slots.get(PERSON_REQUESTED_SLOT):
             return _opening(dispatcher, tracker)  # NLU read a person where the visitor told their story
@@ -339,7 +357,7 @@ class ActionHandoff(Action):
         reason = "visitor_requested_human" if asked_for_a_person else "qualified"
         reachable = interview.email(slots) is not None
         # Closing any form (even when none is open) keeps the rules' view of a handoff the same everywhere.
-        closed = [SlotSet("requested_slot", None), ActiveLoop(None)]
+        closed = [SlotSet("requested_slot", None), ActiveLoop(None), *typed]
         if asked_for_a_person and not reachable and not slots.get(EMAIL_OFFERED_SLOT):
             # One skippable question first, so the person can reach them if they leave the page.
             # (The rules ask it too; the follow-up also covers a request read from a greeting, which no rule knows.)

@@ -153,11 +153,36 @@ TALKING = re.compile(r"\b(?:call|phone|ring|talk|speak|chat|get in touch|reach|c
                      r"transfer|hand me)\b", re.IGNORECASE)
 
 
+# A request to be contacted or handed over, whatever NLU read it as: said to us ("just have someone call me",
+# "put me in touch w/ your team", "pass me to sales"), not about others ("customers call me all day").
+CONTACT_ME = re.compile(
+    r"(?:^|[.!?,;:]\s*|\b(?:please|pls|plz|just|i said|can you|could you|can someone|could someone|have someone|"
+    r"get someone|someone|somebody|rather|instead)\s+)(?:call|ring|phone|e-?mail|text|contact) me\b"
+    r"|\b(?:drop me a (?:line|mail|note|email)|(?:put|get) me in touch|put me through|pass me (?:on )?to|transfer me"
+    r"|hand me (?:over )?to|call me back|(?:i'?d like|i want|can i (?:get|have)|could i (?:get|have)|please|pls) a "
+    r"call ?back|(?:a |the )?(?:phone )?number (?:i|we) can call)\b"
+    r"|\b(?:i|let me|can i|could i|i'?d like to|i want to|i wanna|i need to|i'?d rather)\s+(?:talk|speak|chat)\s+"
+    r"(?:to|with)\s+(?:a |an |your |the |some )?(?:real |actual )?(?:human|person|sales|someone|somebody|team|"
+    r"reps?|agent|people)\b", re.IGNORECASE)
+# In a short first message, asking for a person needs no verb: "hi there, sales team please", "hii, human?".
+PERSON_ALONE = re.compile(r"\b(?:humans?|real person|an? (?:actual )?person)\b|\b(?:sales(?: team)?|salesperson|"
+                          r"rep|agent|operator)\s*(?:please|pls|plz|\?)", re.IGNORECASE)
+
+
+def asks_to_be_contacted(text: str) -> bool:
+    """The visitor asks to be called, written to or put through to a person (CONTACT_ME)."""
+    return bool(CONTACT_ME.search(text or ""))
+
+
 def opens_asking_for_a_person(text: str, intent: Optional[str]) -> bool:
     """A first message NLU read as a greeting, "are you a bot?" or nothing that asks for a person to talk to:
-    "hi, can a real person call me instead". A product question or a struggle that mentions people is not one."""
-    return intent not in PRODUCT_QUESTION_INTENTS and not describes_a_problem(text) and not looks_like_a_name(text) \
-        and bool(PERSON_NOUNS.search(text) and TALKING.search(text))
+    "hi, can a real person call me instead", "hi there, sales team please". A product question or a struggle
+    that mentions people is not one."""
+    if intent in PRODUCT_QUESTION_INTENTS or describes_a_problem(text) or looks_like_a_name(text):
+        return False
+    short = len(GREETING.sub("", text.strip(), count=1).split()) <= 5
+    return asks_to_be_contacted(text) or bool(PERSON_NOUNS.search(text) and TALKING.search(text)) \
+        or (short and bool(PERSON_ALONE.search(text)))
 
 
 def says_stop(text: str, intent: Optional[str]) -> bool:
@@ -295,21 +320,34 @@ def record_answer(slot: str, value: object, intent: Optional[str], skipped: Opti
 CONSENT_WORDS = re.compile(
     r"\b(?P<yes>yes|yeah|yep|yup|ya|yah|yea|yas|ye|sure|ok|okay|k|kk|alright|fine|please do|absolutely|definitely"
     r"|of course|go ahead|go on|why not"
-    r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out"
+    r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out|please e-?mail"
+    r"|e-?mail (?:is )?(?:fine|ok|okay|good|best|works)|e-?mail only"
     r"|(?<!n't )(?<!not )(?:do |please )?send (?:me|us|them|it|those|the guides?))\b"
     r"|\b(?P<no>(?:don't|do not|never) (?:contact|call|e-?mail|reach) me|no|nope|nah|not now|not yet|no thanks"
-    r"|rather not|not interested|don't|do not|see ya)\b",
+    r"|rather not|not interested|don't|do not|see ya)\b"
+    r"|\b(?P<please>pls|plz|please)(?: do)?\b",  # a yes when nothing else is said ("pls do!!")
     re.IGNORECASE)
+
+
+# How they want to be reached, not whether: "yes but email only, no calls" is a yes.
+ONLY_SOME_WAYS = re.compile(r"\b(?:no|not by|not on the|don'?t|do not|never|pls don'?t|please don'?t)\s+"
+                            r"(?:(?:phone|cold|sales)\s+)?(?:calls?|call(?:ing)? me|phon(?:e|ing)(?: me)?|ring(?:ing)?"
+                            r"(?: me)?|texts?|sms|whatsapp|spam|meetings?)\b", re.IGNORECASE)
 
 
 def consent_from(text: str, intent: Optional[str]) -> Optional[bool]:
     """Yes or no to being contacted, read generously: the last yes or no the visitor wrote wins ("no
-    thanks… actually, wait, yes"), asking to speak to someone is a yes; None when neither was said."""
+    thanks… actually, wait, yes"), asking to speak to someone is a yes, a way they do not want to be reached
+    beside a yes is no no ("yes, email only, no calls"); None when neither was said."""
     if intent == "request_human":
         return True
-    said = [match.lastgroup for match in CONSENT_WORDS.finditer(text or "")]
+    text = text or ""
+    if any(match.lastgroup == "yes" for match in CONSENT_WORDS.finditer(ONLY_SOME_WAYS.sub(" ", text))):
+        text = ONLY_SOME_WAYS.sub(" ", text)
+    said = [match.lastgroup for match in CONSENT_WORDS.finditer(text)]
+    said = [word for word in said if word != "please"] or said
     if said:
-        return said[-1] == "yes"
+        return said[-1] in ("yes", "please")
     return {"affirm": True, "deny": False}.get(intent or "")
 
 

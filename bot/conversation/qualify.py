@@ -190,22 +190,25 @@ def assess(answers: Dict[str, Optional[str]], today: Optional[dt.date] = None) -
          f"Doing nothing looks fine to them: “{cost}”."),
     ]
     qualified = all(ok for ok, _, _ in checks)
+    soon = not qualified and is_near(deadline(answers, today)[0])
     return Assessment(stage, forces, qualified, [yes if ok else no for ok, yes, no in checks],
-                      None if qualified else _nurture_reason(checks, stage),
+                      None if qualified else _nurture_reason(checks, stage, soon),
                       dict(zip(CHECKS, (ok for ok, _, _ in checks))))
 
 
 # Why a visitor is nurtured, so the message follows the actual reason and never contradicts what they said
 # ("no pressing need" to someone with a deadline next month). utter_nurture has one wording per reason.
-NURTURE_REASONS = ("early", "no_deadline", "worries", "doing_nothing_is_fine")
+NURTURE_REASONS = ("early", "no_deadline", "no_event", "worries", "doing_nothing_is_fine")
 
 
-def _nurture_reason(checks: List[Tuple[bool, str, str]], stage: str) -> str:
+def _nurture_reason(checks: List[Tuple[bool, str, str]], stage: str, soon: bool) -> str:
+    """`soon`: a deadline within NEAR_DEADLINE_MONTHS was read ("ASAP!!") though nothing has happened that
+    makes now the time: "no date pushing this" would contradict them."""
     struggle, active, outweighs, needs_change = (ok for ok, _, _ in checks)
     if not struggle or stage == "first_thought":
         return "early"
     if not active:
-        return "no_deadline"
+        return "no_event" if soon else "no_deadline"
     if not needs_change:
         return "doing_nothing_is_fine"
     return "worries"

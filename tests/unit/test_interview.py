@@ -111,6 +111,13 @@ def test_a_question_after_an_answer_is_answered_by_its_topic():
     ("ya", "nlu_fallback", True),
     ("yea alright", "nlu_fallback", True),
     ("see ya", "stop", False),
+    # How to be reached is not whether: a restriction beside a yes is still a yes.
+    ("sure thing, but email only and no phone calls", "deny", True),
+    ("please email me, just don't ring me", "deny", True),
+    ("no, don't call me", "deny", False),
+    ("no spam please", "deny", False),
+    ("plz do!!", "nlu_fallback", True),
+    ("no, please", "nlu_fallback", False),
 ])
 def test_consent_is_read_generously_and_the_last_word_wins(text, intent, expected):
     assert interview.consent_from(text, intent) is expected
@@ -209,6 +216,9 @@ def test_contact_details_typed_where_consent_was_asked_are_a_yes():
     ("Hello. Could someone from sales give me a ring?", "greet", True),
     ("Are you a bot? I'd rather talk to a real person", "ask_is_bot", True),
     ("hey, anyone here?", "greet", False),
+    ("hello again, salesperson please", "greet", True),
+    ("hey, got a phone number we can call?", "greet", True),
+    ("Hi, ops lead, small sales team here", "greet", False),
     ("Hi, we're a 40-person agency", "greet", False),
     ("hi, can someone tell me about pricing and talk me through plans", "ask_pricing", False),
     ("Hello, our sales people can't reach customers because the phone list is a mess", "greet", False),
@@ -224,3 +234,19 @@ def test_billing_their_own_clients_is_a_prospects_struggle():
     for unsure in ("we were billed twice this month", "I need a refund for last month",
                    "our card got charged two times"):
         assert interview.may_be_a_customer(unsure, "existing_customer", "Acme Flow"), unsure
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ok enough questions, just have somebody ring me", True),
+    ("can you email me the details", True),
+    ("would rather you put me in touch with your team", True),
+    ("pass me on to sales please", True),
+    ("I'd like to speak with a real person", True),
+    ("can I get a call back tomorrow", True),
+    ("customers ring me at home about late deliveries", False),
+    ("our clients expect a call back within the hour", False),
+    ("drivers can't talk to someone in the office after six", False),
+    ("we email suppliers every morning", False),
+])
+def test_a_request_to_be_contacted_is_heard_whatever_nlu_read(text, expected):
+    assert interview.asks_to_be_contacted(text) is expected

@@ -97,6 +97,10 @@ def test_the_nurture_reason_follows_the_check_that_failed():
     assert assess(ACTIVE, TODAY).nurture_reason is None
     assert assess({**ACTIVE, "timeline": "no rush, maybe next year"}, TODAY).nurture_reason == "no_deadline"
     assert assess({slot: None for slot in ACTIVE}, TODAY).nurture_reason == "early"
+    # A near deadline without a why-now event: not "no date pushing this" to someone who wrote "ASAP!!".
+    for soon in ("ASAP!!", "yesterday tbh", "within 3 weeks"):
+        no_event = assess({**ACTIVE, "trigger": None, "timeline": soon}, TODAY)  # why now skipped
+        assert (no_event.qualified, no_event.nurture_reason) == (False, "no_event"), soon
     assert assess({**ACTIVE, "cost_of_inaction": "honestly we'd be fine"}, TODAY).nurture_reason \
         == "doing_nothing_is_fine"
     worried = {**ACTIVE, "desired_progress": "not sure", "anxieties": "I'm scared of losing data and of the cost",
