@@ -64,6 +64,8 @@ def _read_opening(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     asks = interview.asks_question(text)
     if intent in interview.QUESTION_INTENTS and asks and (tells_struggle or intent != "ask_is_bot"):
         _reply_to_question(dispatcher, intent)
+    elif asks and interview.asked_about(text, intent):  # "…do you integrate with Outlook?" read as an answer
+        _reply_to_question(dispatcher, interview.asked_about(text, intent))
     elif intent in ("out_of_scope", "nlu_fallback") and asks and not tells_struggle:
         dispatcher.utter_message(response="utter_out_of_scope")
     return [SlotSet(slot, value) for slot, value in filled.items() if tracker.get_slot(slot) is None]
@@ -87,6 +89,19 @@ def _times_asked(tracker: Tracker, slot: str) -> int:
         elif asked and asked.startswith("utter_ask_"):
             break
     return count
+
+
+def _offered_a_person(tracker: Tracker) -> bool:
+    """Whether the bot's last turn said "if you'd rather talk to a human now, just say so" (utter_is_bot)."""
+    users = 0
+    for event in reversed(tracker.events):
+        users += event.get("event") == "user"
+        if users == 2:
+            return False
+        if users == 1 and event.get("event") == "bot" and \
+                (event.get("metadata") or {}).get("utter_action") == "utter_is_bot":
+            return True
+    return False
 
 
 def _reading(tracker: Tracker, slot: str) -> str:
@@ -136,7 +151,11 @@ class FreeTextFormValidation(FormValidationAction):
         reading = _reading(tracker, asked)
         if reading == interview.NOT_AN_ANSWER:
             return []
-        if asked != "contact_consent" and interview.asks_to_be_contacted(text) \
+        # "Yes that's what I said" after "if you'd rather talk to a human now, just say so", where a yes answers
+        # nothing else (an open question; not "is there a date…?" or "are you a customer?").
+        said_yes_to_a_person = asked in INTERVIEW_SLOTS and _offered_a_person(tracker) and len(text.split()) <= 6 \
+            and interview.consent_from(text, intent) is True
+        if asked != "contact_consent" and (interview.asks_to_be_contacted(text) or said_yes_to_a_person) \
                 and not (asked in interview.NAME_SLOTS and interview.looks_like_a_name(text)):
             # "Just have someone call me" read as an answer: a request for a person, which no rule saw
             # (get_validation_events ends the form and hands over).
@@ -435,6 +454,8 @@ class ActionCustomerOrProspect(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         if interview.says_existing_customer(text, product.facts()["product"]):
+            if interview.customer_asks_for_a_person(text):
+                return [SlotSet(PERSON_REQUESTED_SLOT, True), FollowupAction("action_handoff")]
             dispatcher.utter_message(text=product.answer("existing_customer"))
             return []
         if tracker.get_slot("interview_done"):

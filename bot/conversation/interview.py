@@ -174,6 +174,16 @@ def asks_to_be_contacted(text: str) -> bool:
     return bool(CONTACT_ME.search(text or ""))
 
 
+WANTS_A_PERSON = re.compile(r"\b(?:want|like|need|wanna) to (?:talk|speak|chat) (?:to|with) (?:someone|somebody|sales|"
+                            r"a (?:real )?person|a human|your team|an account manager)\b", re.IGNORECASE)
+
+
+def customer_asks_for_a_person(text: str) -> bool:
+    """An existing customer who asks for a person ("we use Acme Flow and want to talk to someone about
+    upgrading") is handed over, not sent to support: a person was asked for, and it may be a bigger deal."""
+    return asks_to_be_contacted(text) or bool(WANTS_A_PERSON.search(text or ""))
+
+
 def opens_asking_for_a_person(text: str, intent: Optional[str]) -> bool:
     """A first message NLU read as a greeting, "are you a bot?" or nothing that asks for a person to talk to:
     "hi, can a real person call me instead", "hi there, sales team please". A product question or a struggle
@@ -236,7 +246,8 @@ QUESTION_TOPICS = (
     ("ask_pricing", r"pric|cost|discount|how much|fee|per (?:user|seat|month)|cheap|expensive|budget|plans?\b"),
     ("ask_free_trial", r"trial|try it|for free"),
     ("ask_integrations", r"integrat|connect (?:to|with)|work with|sync|xero|quickbooks|slack|outlook|api\b"),
-    ("ask_security", r"secur|gdpr|hosted|host (?:our|the)? ?data|encrypt|privacy|where is (?:our|the) data|\beu\b"),
+    ("ask_security", r"secur|gdpr|hosted|host (?:our|the)? ?data|encrypt|privacy|where is (?:our|the) data|\beu\b|"
+                     r"europe"),
     ("ask_onboarding", r"onboard|set ?up|training|migrat|get started"),
     ("ask_demo", r"\bdemo|show me|walk ?through"),
     ("ask_support", r"support|help ?desk"),

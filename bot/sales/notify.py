@@ -24,8 +24,8 @@ from email.message import EmailMessage
 from typing import Callable, List, Optional, Tuple, Type
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from bot import config
 from bot.clock import utcnow
@@ -130,9 +130,13 @@ def _sending(row: Outbox, session: Session) -> Tuple[str, Callable[[], None]]:
 
 
 def _due(outbox: Type[Outbox], now: dt.datetime, url: Optional[str]) -> List[tuple]:
+    due = [outbox.delivered_at.is_(None), outbox.next_attempt_at <= now]
+    if outbox is CrmEvent:  # a brief's events in order, whichever worker sends them: none before an older one
+        older = aliased(CrmEvent)
+        due.append(~exists().where(older.brief_id == CrmEvent.brief_id, older.id < CrmEvent.id,
+                                   older.delivered_at.is_(None)))
     with Session(engine(url), future=True) as session:
-        return session.execute(select(outbox.id, outbox.next_attempt_at).where(
-            outbox.delivered_at.is_(None), outbox.next_attempt_at <= now).order_by(outbox.id)).all()
+        return session.execute(select(outbox.id, outbox.next_attempt_at).where(*due).order_by(outbox.id)).all()
 
 
 def _lease(outbox: Type[Outbox], row_id: int, seen: dt.datetime, until: dt.datetime, url: Optional[str]) -> bool:
@@ -149,30 +153,41 @@ def deliver_due(now: Optional[dt.datetime] = None, url: Optional[str] = None) ->
 
     Each row is leased just before it is sent, so a second worker cannot send it meanwhile. A crash between
     sending and recording would send it again later: at least once, never lost (a CRM event carries the
-    same id each time, for the receiver to see a repeat).
+    same id each time, for the receiver to see a repeat). A brief's CRM events go out one after another,
+    each once the one before it was accepted.
     """
     now = now or utcnow()
     delivered = 0
     for outbox in (Delivery, CrmEvent):
-        for row_id, seen in _due(outbox, now, url):
-            lease = max(now, utcnow()) + LEASE
-            if not _lease(outbox, row_id, seen, lease, url):
-                continue
-            with Session(engine(url), future=True) as session:
-                what, send = _sending(session.get(outbox, row_id), session)
-            try:
-                send()
-                error = None
-            except Exception as failure:  # any failure: keep it, retry later
-                error = f"{failure.__class__.__name__}: {failure}"
-                logger.warning("Sending %s failed: %s", what, error)
-            with Session(engine(url), future=True) as session, session.begin():
-                row = session.get(outbox, row_id)
-                row.attempts += 1
-                if error is None:
-                    row.delivered_at = utcnow()
-                    delivered += 1
-                else:
-                    row.last_error = error[:1000]
-                    row.next_attempt_at = now + retry_wait(row.attempts)
+        while True:
+            sent = _deliver(outbox, now, url)
+            delivered += sent
+            if not sent or outbox is not CrmEvent:  # a sent CRM event may have freed its brief's next one
+                break
+    return delivered
+
+
+def _deliver(outbox: Type[Outbox], now: dt.datetime, url: Optional[str]) -> int:
+    delivered = 0
+    for row_id, seen in _due(outbox, now, url):
+        lease = max(now, utcnow()) + LEASE
+        if not _lease(outbox, row_id, seen, lease, url):
+            continue
+        with Session(engine(url), future=True) as session:
+            what, send = _sending(session.get(outbox, row_id), session)
+        try:
+            send()
+            error = None
+        except Exception as failure:  # any failure: keep it, retry later
+            error = f"{failure.__class__.__name__}: {failure}"
+            logger.warning("Sending %s failed: %s", what, error)
+        with Session(engine(url), future=True) as session, session.begin():
+            row = session.get(outbox, row_id)
+            row.attempts += 1
+            if error is None:
+                row.delivered_at = utcnow()
+                delivered += 1
+            else:
+                row.last_error = error[:1000]
+                row.next_attempt_at = now + retry_wait(row.attempts)
     return delivered

@@ -250,3 +250,10 @@ def test_billing_their_own_clients_is_a_prospects_struggle():
 ])
 def test_a_request_to_be_contacted_is_heard_whatever_nlu_read(text, expected):
     assert interview.asks_to_be_contacted(text) is expected
+
+
+def test_a_customer_who_asks_for_a_person_is_not_sent_to_support():
+    assert interview.customer_asks_for_a_person("We're on your Pro plan and need to speak with someone about 40 "
+                                                "more seats")
+    assert not interview.customer_asks_for_a_person("our Acme Flow login stopped working this morning")
+    assert interview.asked_about("Mostly the data. Does it stay in Europe?", "inform") == "ask_security"
