@@ -333,6 +333,7 @@ CONSENT_WORDS = re.compile(
     r"|of course|go ahead|go on|why not"
     r"|sounds good|happy to|i'd like that|contact me|call me|email me|reach out|please e-?mail"
     r"|e-?mail (?:is )?(?:fine|ok|okay|good|best|works)|e-?mail only"
+    r"|(?:would|i'?d) love (?:that|to|it)|love to|that'?d be (?:great|good|nice|helpful)|sounds great"
     r"|(?<!n't )(?<!not )(?:do |please )?send (?:me|us|them|it|those|the guides?))\b"
     r"|\b(?P<no>(?:don't|do not|never) (?:contact|call|e-?mail|reach) me|no|nope|nah|not now|not yet|no thanks"
     r"|rather not|not interested|don't|do not|see ya)\b"

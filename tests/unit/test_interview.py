@@ -117,6 +117,7 @@ def test_a_question_after_an_answer_is_answered_by_its_topic():
     ("no, don't call me", "deny", False),
     ("no spam please", "deny", False),
     ("plz do!!", "nlu_fallback", True),
+    ("oh I'd love that actually", "nlu_fallback", True),
     ("no, please", "nlu_fallback", False),
 ])
 def test_consent_is_read_generously_and_the_last_word_wins(text, intent, expected):
