@@ -49,9 +49,11 @@ SUPPORT_SIGNS = re.compile(r"\b(?:log ?in|logins?|sign ?in|password|(?:my|our) a
                            r"|(?:billed|charged|overcharged|refund) (?:us|me)|(?:my|our) (?:bill|card)\b"
                            r"|(?:want|need|get|request|asking for|ask for) (?:a |my |our )?refund)|licen[cs]es?)\b",
                            re.IGNORECASE)
+# Who a visitor may ask to talk to.
+SOMEONE = (r"human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|account exec\w*|"
+           r"colleague|sales\w*|founder")
 # A request for a person says so: "Viewing feedback never gets back to the sellers" read as one is an answer.
-PERSON_WORDS = re.compile(r"\b(?:human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|"
-                          r"account exec\w*|colleague|sales\w*|founder|call ?back|call me|reach out|get in touch|"
+PERSON_WORDS = re.compile(rf"\b(?:{SOMEONE}|call ?back|call me|reach out|get in touch|"
                           r"(?:talk|speak|chat)(?:ing)? (?:to|with)|(?:an?|live|real|actual|to) agent|^agent)\b",
                           re.IGNORECASE)
 # A wish to stop says so, to the bot: "before Black Friday", "our accountant quit", "clients cancel last minute",
@@ -147,8 +149,7 @@ def asks_for_a_person(text: str, intent: Optional[str]) -> bool:
 
 
 # Asking for someone to talk to: a person ("someone", "a real person", "sales") and a way to talk ("call me").
-PERSON_NOUNS = re.compile(r"\b(?:human|person|people|someone|somebody|anyone|anybody|representative|reps?|operator|"
-                          r"agent|sales\w*|colleague|founder|account exec\w*)\b", re.IGNORECASE)
+PERSON_NOUNS = re.compile(rf"\b(?:{SOMEONE}|agent)\b", re.IGNORECASE)
 TALKING = re.compile(r"\b(?:call|phone|ring|talk|speak|chat|get in touch|reach|contact|connect|put me through|"
                      r"transfer|hand me)\b", re.IGNORECASE)
 
@@ -354,8 +355,9 @@ def consent_from(text: str, intent: Optional[str]) -> Optional[bool]:
     if intent == "request_human":
         return True
     text = text or ""
-    if any(match.lastgroup == "yes" for match in CONSENT_WORDS.finditer(ONLY_SOME_WAYS.sub(" ", text))):
-        text = ONLY_SOME_WAYS.sub(" ", text)
+    unrestricted = ONLY_SOME_WAYS.sub(" ", text)
+    if any(match.lastgroup == "yes" for match in CONSENT_WORDS.finditer(unrestricted)):
+        text = unrestricted
     said = [match.lastgroup for match in CONSENT_WORDS.finditer(text)]
     said = [word for word in said if word != "please"] or said
     if said:
