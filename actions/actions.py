@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import config, safety
-from bot.conversation import brief, contact, interview, product, qualify
+from bot.conversation import brief, contact, interview, playback, product, qualify
 from bot.conversation.slots import (
     CONTACT_REOPENED_SLOT,
     CONTACT_SLOTS,
@@ -24,6 +24,9 @@ from bot.conversation.slots import (
     IS_CUSTOMER_SLOT,
     NEEDS_EMAIL_SLOT,
     PERSON_REQUESTED_SLOT,
+    PLAYBACK_SLOT,
+    PLAYBACK_SUMMARY_SLOT,
+    PLAYBACK_WRONG_SLOT,
     SKIPPED_SLOT,
     TARGET_DATE_SLOT,
 )
@@ -275,7 +278,7 @@ class ValidateHandoffForm(FreeTextFormValidation):
 
 
 class ValidateContactForm(FreeTextFormValidation):
-    answer_slots = ("contact_consent", *CONTACT_SLOTS)
+    answer_slots = (PLAYBACK_SLOT, "contact_consent", *CONTACT_SLOTS)
 
     def name(self) -> Text:
         return "validate_contact_form"
@@ -285,6 +288,9 @@ class ValidateContactForm(FreeTextFormValidation):
         # People who decline are never asked for contact details.
         if tracker.get_slot("contact_consent") is False:
             return ["contact_consent"]
+        # The story is played back to qualified visitors only (action_assess wrote it), before anything else.
+        if not (tracker.get_slot("qualified") and tracker.get_slot(PLAYBACK_SUMMARY_SLOT)):
+            return [slot for slot in domain_slots if slot != PLAYBACK_SLOT]
         return domain_slots
 
     def answer_value(self, slot: str, text: str, tracker: Tracker) -> Any:
@@ -293,6 +299,8 @@ class ValidateContactForm(FreeTextFormValidation):
         return text
 
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        if slot == PLAYBACK_SLOT:
+            return _played_back(str(value or ""), tracker)
         asked_twice = _times_asked(tracker, slot) >= 2
         if slot == "contact_consent":  # answer_value read the yes or no; a text is from Rasa's own mapping
             consent = value if isinstance(value, bool) else interview.consent_from(str(value or ""), _intent(tracker))
@@ -312,6 +320,35 @@ class ValidateContactForm(FreeTextFormValidation):
         return super().validate_answer(slot, value, tracker)
 
 
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        if any(event["name"] == PLAYBACK_SLOT and (event["value"] or {}).get("result") == playback.CORRECTED
+               for event in events if event["event"] == "slot"):
+            dispatcher.utter_message(response="utter_playback_corrected")
+        return events
+
+
+def _played_back(said: str, tracker: Tracker) -> Dict[Text, Any]:
+    """The reply to the play-back: confirmed, skipped, asked once what was wrong, or a correction that replaces the
+    answer it is about (the visitor's words) and reassesses the visitor with it."""
+    asked_what = bool(tracker.get_slot(PLAYBACK_WRONG_SLOT))
+    reading = playback.read(said, _intent(tracker), asked_what)
+    if _reading(tracker, PLAYBACK_SLOT) == interview.SKIP_AND_REPLY:  # a second question in a row: answered, moved on
+        reading = playback.SKIPPED
+    if reading == playback.ASK_WHAT:
+        return {PLAYBACK_SLOT: None, PLAYBACK_WRONG_SLOT: True}
+    if reading != playback.CORRECTED:
+        return {PLAYBACK_SLOT: {"result": reading}}
+    slots = tracker.current_slot_values()
+    slot = playback.corrected_slot(said)
+    changes = interview.record_answer(slot, said, None, slots.get(SKIPPED_SLOT))
+    result = qualify.assess(interview.answers({**slots, **changes}))
+    return {**changes, PLAYBACK_SLOT: {"result": reading, "slot": slot, "before": slots.get(slot), "said": said},
+            "buying_stage": result.buying_stage, "qualified": result.qualified,
+            "nurture_reason": result.nurture_reason}
+
+
 class ActionAssess(Action):
     """Buying stage and qualification once the interview is complete."""
 
@@ -320,8 +357,10 @@ class ActionAssess(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         result = _assessment(tracker)
+        told = playback.summary(interview.answers(tracker.current_slot_values())) if result.qualified else None
         return [SlotSet("buying_stage", result.buying_stage), SlotSet("qualified", result.qualified),
-                SlotSet("nurture_reason", result.nurture_reason), SlotSet("interview_done", True)]
+                SlotSet("nurture_reason", result.nurture_reason), SlotSet("interview_done", True),
+                SlotSet(PLAYBACK_SUMMARY_SLOT, told)]
 
 
 class ActionStoreLead(Action):
@@ -388,7 +427,7 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text=product.message("handoff_failed"))
             return closed
         fields = brief.build(tracker.sender_id, interview.answers(slots), _assessment(tracker), reason,
-                             interview.contact(slots), tracker.events)
+                             interview.contact(slots), tracker.events, slots.get(PLAYBACK_SLOT))
         closed.append(SlotSet(NEEDS_EMAIL_SLOT, False))
         if "email" in (slots.get(SKIPPED_SLOT) or []):
             closed.append(SlotSet("email", None))  # "no email, just reply here" is no address (the transcript keeps it)

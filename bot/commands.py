@@ -64,12 +64,15 @@ def print_briefs(briefs: List[dict]) -> None:
 
 
 def print_brief(brief: dict) -> None:
+    from bot.conversation.playback import played_back
+
     lines = [f"Brief #{brief['id']} ({brief['status']}) for {brief['sender_id']}, {brief['created_at']}",
              f"Handoff: {brief['handoff_reason']}; qualified: {brief['qualified']}; stage: {brief['buying_stage']}",
              "", brief["summary"], "", "Forces:"]
     for name, force in brief["forces"].items():
         lines.append(f"  {name:<8} {force['rating']}/2  " + " | ".join(f"“{quote}”" for quote in force["evidence"]))
     lines += ["", "Why:"] + [f"  - {reason}" for reason in brief["reasons"]]
+    lines += ["", f"Story played back: {played_back(brief.get('playback'))}"]
     lines += ["", "Ask next:"] + [f"  - {question}" for question in brief["suggested_questions"]]
     contact = json.dumps(brief["contact"], ensure_ascii=False) if brief["contact"] else "not given"
     lines += ["", f"Contact: {contact}", "", "Transcript:"]

@@ -184,8 +184,9 @@ def _capped(answer: Optional[str]) -> Optional[str]:
 
 
 def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessment,
-          handoff_reason: str, contact: Optional[Dict[str, str]], events: Iterable[dict]) -> dict:
-    """The brief's fields, ready for storage."""
+          handoff_reason: str, contact: Optional[Dict[str, str]], events: Iterable[dict],
+          playback: Optional[dict] = None) -> dict:
+    """The brief's fields, ready for storage (`playback`: what the visitor said to their story played back)."""
     events = list(events)
     return {
         "sender_id": sender_id,
@@ -197,6 +198,7 @@ def build(sender_id: str, answers: Dict[str, Optional[str]], assessment: Assessm
         "reasons": assessment.reasons,
         "checks": assessment.checks,
         "contact": contact,
+        "playback": playback,
         "headline": headline(answers, assessment, contact),
         "summary": summary(answers, assessment, contact),
         "suggested_questions": suggested_questions(answers, assessment),

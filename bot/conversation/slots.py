@@ -22,6 +22,11 @@ NEEDS_EMAIL_SLOT = "needs_email"  # true between that offer and the handoff: the
 # Unsure whether a visitor is an existing customer ("the login keeps timing out"): asked once, first in the interview.
 CUSTOMER_UNSURE_SLOT = "customer_unsure"
 IS_CUSTOMER_SLOT = "is_customer"
+# The story played back to a qualified visitor before the contact question (bot/conversation/playback.py): the
+# lines played back, whether the visitor said it was wrong (asked once what), and what they did, for the brief.
+PLAYBACK_SUMMARY_SLOT = "playback_summary"
+PLAYBACK_WRONG_SLOT = "playback_wrong"
+PLAYBACK_SLOT = "playback"
 STAGES = ("first_thought", "passive_looking", "active_looking", "deciding")  # the buying timeline, in order
 # The qualification checks (qualify.assess), all of which a qualified visitor meets: stored with each brief and
 # lead, and weighed against won and lost deals (bot/sales/outcomes.py).

@@ -69,6 +69,9 @@ class Brief(Base):
     reasons = Column(JSON, nullable=False)
     checks = Column(JSON)  # qualify.CHECKS: met or not (briefs from before 2026-11-29 have none)
     contact = Column(JSON)
+    # The story played back before the contact question: {result: confirmed | corrected | skipped} and, corrected,
+    # the slot, its answer before and what the visitor said (None: not played back, e.g. a person was asked for).
+    playback = Column(JSON)
     headline = Column(Text, nullable=False)
     summary = Column(Text, nullable=False)
     suggested_questions = Column(JSON, nullable=False)
@@ -93,6 +96,7 @@ class Brief(Base):
             "reasons": self.reasons,
             "checks": self.checks,
             "contact": self.contact,
+            "playback": self.playback,
             "headline": self.headline,
             "summary": self.summary,
             "suggested_questions": self.suggested_questions,

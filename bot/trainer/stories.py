@@ -22,13 +22,15 @@ async def _full_tracker(sender_id: str):
 def story(sender_id: str, name: str, test: bool = True) -> str:
     """The conversation as a Rasa story: a test story with the visitor's words (end to end), or a
     training story with intents only."""
-    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.events import SlotSet, UserUttered
     from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
     from rasa.shared.core.training_data.structures import Story
 
     tracker = asyncio.run(_full_tracker(sender_id))
     events = []
     for event in tracker.events:
+        if isinstance(event, SlotSet) and event.key == "session_started_metadata":
+            continue  # where the visitor connected from (a pseudonym of the address): no part of a story
         if isinstance(event, UserUttered):
             if opened_widget(event.as_dict()):
                 event.text = None  # the widget's own greeting request: kept as its intent only

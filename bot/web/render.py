@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.conversation.playback import played_back
 from bot.conversation.slots import STAGES
 from bot.sales.inbox import STATUSES
 
@@ -30,7 +31,7 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.filters.update(words=words, query=query)
+ENVIRONMENT.filters.update(words=words, query=query, played_back=played_back)
 ENVIRONMENT.globals.update(statuses=STATUSES, stages=STAGES)
 
 

@@ -81,16 +81,22 @@ def test_the_widget_greets_and_a_visitor_converses_to_a_handoff(context, stack, 
                                               timeout=30000)
     for turn in QUALIFIED[1:9]:
         say(page, turn)
-    expect(page.get_by_role("button", name="Yes, please")).to_be_visible()
+    # The story played back in the visitor's words, one line each, before the contact question.
+    expect(bot_lines(page).last).to_contain_text(f"What's going on: “{QUALIFIED[1]}”\n", timeout=30000)
+    expect(bot_lines(page).last).to_contain_text(f"When: “{QUALIFIED[6]}”\nDid I get that right?")
+    page.screenshot(path=str(screenshots / "widget-playback.png"))
+    page.get_by_role("button", name="Yes, that's right").click()
+    expect(page.get_by_role("button", name="Yes, please")).to_be_visible(timeout=30000)
     page.screenshot(path=str(screenshots / "widget.png"))
     page.get_by_role("button", name="Yes, please").click()
     expect(bot_lines(page).last).to_contain_text("What's your name?", timeout=30000)
-    for turn in QUALIFIED[10:]:
+    for turn in QUALIFIED[11:]:
         say(page, turn)
     expect(bot_lines(page).last).to_contain_text(product.message("handoff"))
     session_id = page.evaluate("JSON.parse(localStorage.getItem('dsb-chat:' + '%s')).sessionId" % stack.rasa)
     [brief] = stack.briefs(session_id)
-    assert brief["handoff_reason"] == "qualified" and brief["contact"]["company"] == QUALIFIED[12]
+    assert brief["handoff_reason"] == "qualified" and brief["contact"]["company"] == QUALIFIED[13]
+    assert brief["playback"] == {"result": "confirmed"}
     assert brief["page_url"] == stack.web + "/"
     assert brief["transcript"][0]["speaker"] == "bot"  # the widget's own opening message is not the visitor's
     assert [line["text"] for line in brief["transcript"] if line["speaker"] == "visitor"][:2] == QUALIFIED[1:3]

@@ -75,7 +75,8 @@ def test_the_qualified_brief_is_complete_and_quotes_the_visitor(stack, played):
     status, same = http("GET", f"{stack.web}/api/briefs/{brief['id']}", token=SALES_TOKEN)
     assert status == 200 and same == brief
     turns = CONVERSATIONS["qualified visitor who greets first and agrees to be contacted"]["turns"]
-    assert brief["contact"] == {"name": turns[10], "email": turns[11], "company": turns[12]}
+    assert brief["contact"] == {"name": turns[11], "email": turns[12], "company": turns[13]}
+    assert brief["playback"] == {"result": "confirmed"}  # "That's exactly it." to its story played back
     assert brief["qualified"] is True and brief["buying_stage"] == "active_looking"
     assert brief["forces"]["push"]["rating"] == 2 and turns[1] in brief["forces"]["push"]["evidence"]
     assert brief["forces"]["anxiety"]["evidence"] == [turns[7]]
@@ -90,8 +91,8 @@ def test_a_product_question_is_answered_and_the_same_question_asked_again(played
 
 def test_an_invalid_email_gets_a_clear_message_and_the_question_again(played):
     _, replies = played["an invalid email is asked again, then a valid one is accepted"]
-    assert "doesn't look like a working email address" in replies[11][0]
-    assert replies[12] == ["And which company are you with?"]
+    assert "doesn't look like a working email address" in replies[12][0]
+    assert replies[13] == ["And which company are you with?"]
 
 
 def test_declined_contact_is_never_asked_for_details(played):

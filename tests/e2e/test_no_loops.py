@@ -25,11 +25,12 @@ from typing import List, Optional, Tuple
 import pytest
 import yaml
 
-from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, IS_CUSTOMER_SLOT
+from bot.conversation import interview, playback
+from bot.conversation.slots import CONTACT_SLOTS, INTERVIEW_SLOTS, IS_CUSTOMER_SLOT, PLAYBACK_SLOT
 from tests.e2e.stack import RASA_TOKEN, ROOT, Stack
 from tests.helpers import http
 
-CONTACT_FORM_SLOTS = ("contact_consent", *CONTACT_SLOTS)
+CONTACT_FORM_SLOTS = (PLAYBACK_SLOT, "contact_consent", *CONTACT_SLOTS)  # the story played back, then contact
 SLOTS = (*INTERVIEW_SLOTS, *CONTACT_FORM_SLOTS)
 # Asked only in some conversations: "are you already a customer of ours?" after a support problem that names no
 # product of ours (probed right after the struggle, with that doubt in the state).
@@ -49,12 +50,16 @@ BASE = {
     "timeline": "within the next six weeks",
     "anxieties": "Engineers ignoring the app",
     "cost_of_inaction": "We would lose that customer and burn out the dispatchers",
+    "playback": "Yes, that's a fair summary of it",
     "contact_consent": "Yes, please get in touch",
     "name": "Jordan Avery",
     "email": "jordan@averyfield.co.uk",
     "company": "Avery Field Services",
 }
-ASSESSED = {"buying_stage": "active_looking", "qualified": True, "interview_done": True}
+ASSESSED = {"buying_stage": "active_looking", "qualified": True, "interview_done": True,
+            "playback_summary": playback.summary(interview.answers(BASE))}
+# What the answers above leave in the slots of the contact form's questions.
+STORED = {"playback": {"result": "confirmed"}, "contact_consent": True}
 # Names and companies that are words: whatever the visitor typed is the answer.
 WORDS = ["Hello Fresh Kitchens", "Vello", "Human Partners", "Stop & Shop Deli", "Dr. Anke Müller-Lüdenscheidt",
          "Thanks A Latte Café"]
@@ -118,13 +123,13 @@ def state_events(asked: str) -> List[dict]:
         return events + [_slot("struggle", BASE["struggle"]), _slot("skipped_slots", []),
                          _slot("customer_unsure", True)] + _ask(asked)
     for slot in SLOTS:
-        if slot == "contact_consent":
+        if slot == CONTACT_FORM_SLOTS[0]:
             events += [_slot("requested_slot", None), {"event": "active_loop", "name": None}, _action("action_assess"),
                        *[_slot(name, value) for name, value in ASSESSED.items()],
                        _action("contact_form"), {"event": "active_loop", "name": "contact_form"}]
         if slot == asked:
             return events + _ask(slot)
-        events.append(_slot(slot, True if slot == "contact_consent" else BASE[slot]))
+        events.append(_slot(slot, STORED.get(slot, BASE.get(slot))))
         if slot == "struggle":
             events.append(_slot("skipped_slots", []))  # the interview form's list of skipped questions
         if slot == "email":

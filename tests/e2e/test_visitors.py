@@ -7,7 +7,8 @@ question is open (`active_loop`, `requested_slot`) and answers it from the perso
 when the bot adds or reorders a question. A visitor file holds one category; each visitor has:
 
 - `name`, `category` (the file's name), `opening`: the first message, or a list of first messages;
-- `answers`, keyed by what the bot asks: the interview slots, `contact_consent`, `name`, `email`, `company`,
+- `answers`, keyed by what the bot asks: the interview slots, `playback` (the story played back to a qualified
+  visitor; without it the persona says it is right), `contact_consent`, `name`, `email`, `company`,
   and `other` for any question the persona has no key for (a string, or a mapping from a word in the bot's
   question to the answer, with `default`); a question without a key that asks for a date, an email, a name or a
   company is answered from `timeline`, `email`, `name` or `company`. A list gives successive answers;
@@ -15,7 +16,8 @@ when the bot adds or reorders a question. A visitor file holds one category; eac
 - `afterwards` (optional): messages said once the bot has no question pending (e.g. a change of mind);
 - `expect`: `outcome` (handed_off | nurture | no_contact | support | stopped, or a list of acceptable ones),
   `reason` (qualified | visitor_requested_human, or a list), `stage` (or a list), `values` (stored slot values:
-  exact text, null for "not stored", or {contains: text}), `answered` (product questions whose product.yml
+  exact text, null for "not stored", {contains: text}, or for a record such as `playback` the keys that must
+  match), `answered` (product questions whose product.yml
   answer must be given), `first_reply` (words the reply to the opening must contain), `not_said` (words no bot
   message may contain). A deadline tied to the calendar gives `due: MM-DD` and `if_far`: what is expected
   instead when that date is more than six months away on the day the suite runs.
@@ -54,7 +56,7 @@ MAX_TURNS = 40
 OUTCOMES = {"handed_off", "nurture", "no_contact", "support", "stopped"}
 REASONS = {"qualified", "visitor_requested_human"}
 STAGES = {"first_thought", "passive_looking", "active_looking", "deciding"}
-ASKED_SLOTS = set(INTERVIEW_SLOTS) | {"contact_consent", *CONTACT_SLOTS}
+ASKED_SLOTS = set(INTERVIEW_SLOTS) | {"playback", "contact_consent", *CONTACT_SLOTS}
 EXPECT_KEYS = {"outcome", "reason", "stage", "values", "answered", "first_reply", "not_said", "due", "if_far"}
 VISITOR_KEYS = {"name", "category", "opening", "answers", "interjections", "afterwards", "expect"}
 # A question the persona has no key for, answered from another key when `other` has no word for it (someone
@@ -62,6 +64,7 @@ VISITOR_KEYS = {"name", "category", "opening", "answers", "interjections", "afte
 QUESTION_WORDS = {"email": "email", "company": "company", "your name": "name", "who am i talking": "name",
                   "date": "timeline", "deadline": "timeline"}
 FALLBACK_ANSWER = "I'm not sure, sorry."
+PLAYBACK_ANSWER = "Yep, you've got it."  # a persona without a `playback` key hears its story right
 RESULTS_ENV = "CONVERSATION_SUITE_RESULTS"  # a file the suite writes its pass rate to (`make evaluate`)
 # What the bot says to someone who stops (domain.yml), to tell a stop from a conversation that just ended.
 GOODBYES = {variant["text"].strip() for variant in
@@ -154,6 +157,8 @@ def _mentions(question: str, word: str) -> bool:
 def answer_for(visitor: dict, asked: str, question: str, given: Counter) -> str:
     """The persona's answer to the question open now (`asked`: a slot name, or "other")."""
     answers = visitor.get("answers") or {}
+    if asked == "playback" and asked not in answers:
+        return PLAYBACK_ANSWER
     key = asked if asked in answers and asked != "other" else None
     if key is None:
         other = answers.get("other")
@@ -272,7 +277,7 @@ def stored_values(played: Played, slot: str) -> Dict[str, object]:
     """Where a slot's value can be read back: the tracker, and the brief or the lead when there is one."""
     found: Dict[str, object] = {"tracker": played.tracker.get("slots", {}).get(slot)}
     brief = played.briefs[0] if played.briefs else None
-    if brief is not None and slot in INTERVIEW_SLOTS:
+    if brief is not None and (slot in INTERVIEW_SLOTS or slot == "playback"):
         found["brief"] = brief.get(slot)
     if brief is not None and slot in CONTACT_SLOTS:
         found["brief contact"] = (brief.get("contact") or {}).get(slot)
@@ -284,6 +289,8 @@ def stored_values(played: Played, slot: str) -> Dict[str, object]:
 def _matches(expected, actual) -> bool:
     if isinstance(expected, dict) and "contains" in expected:
         return isinstance(actual, str) and expected["contains"].lower() in actual.lower()
+    if isinstance(expected, dict):  # the keys given: {result: corrected, slot: timeline} of the play-back record
+        return isinstance(actual, dict) and all(_matches(value, actual.get(key)) for key, value in expected.items())
     return actual == expected
 
 

@@ -20,7 +20,7 @@ from bot.sales import accounts, inbox
 from bot.store import briefs as store
 from bot.store.engine import engine
 from bot.store.models import Delivery, SignIn
-from tests.helpers import SALES_TOKEN, Client
+from tests.helpers import SALES_TOKEN, Client, http
 
 PASSWORD = "correct horse battery"
 
@@ -31,11 +31,31 @@ def salesperson(app_database):
     return "ann@acme.io"
 
 
-def save_brief(sender_id, struggle, name=None, company=None):
+def save_brief(sender_id, struggle, name=None, company=None, playback=None):
     answers = {"struggle": struggle, "trigger": "our CFO quit", "timeline": "by friday"}
     contact = {"name": name, "email": "x@acme.io", "company": company} if name else None
     return store.save_handoff(brief.build(sender_id, answers, assess(answers, dt.date(2026, 11, 26)),
-                                          "qualified", contact, []))
+                                          "qualified", contact, [], playback))
+
+
+def test_the_brief_says_whether_the_visitor_confirmed_corrected_or_skipped_their_story(web_app, salesperson):
+    corrected = {"result": "corrected", "slot": "timeline", "before": "by march", "said": "no, by <b>friday</b>"}
+    ids = {result: save_brief(f"v-{result}", "rota chaos", "Ann", playback=record)
+           for result, record in (("confirmed", {"result": "confirmed"}), ("corrected", corrected),
+                                  ("skipped", {"result": "skipped"}), ("asked for a person", None))}
+    client = Client(web_app)
+    client.sign_in()
+
+    def played_back(brief_id):
+        page = client.request("GET", f"/inbox/briefs/{brief_id}")[2]
+        return " ".join(re.sub(r"<[^>]+>", "", re.search(r'<p class="playback">(.*?)</p>', page, re.S)[1]).split())
+
+    assert played_back(ids["confirmed"]) == "Story played back: confirmed by the visitor."
+    assert played_back(ids["corrected"]) == ("Story played back: corrected by the visitor (the timeline): "
+                                             "“no, by &lt;b&gt;friday&lt;/b&gt;”, where the bot had “by march”.")
+    assert played_back(ids["skipped"]) == "Story played back: skipped by the visitor."
+    assert played_back(ids["asked for a person"]) == "Story played back: not played back."
+    assert http("GET", f"{web_app}/api/briefs/{ids['corrected']}", token=SALES_TOKEN)[1]["playback"] == corrected
 
 
 def test_passwords_are_stored_hashed():

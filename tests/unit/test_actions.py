@@ -127,10 +127,52 @@ def test_an_email_the_visitor_does_not_know_moves_on_without_a_complaint():
     assert "email" in slot_events(events)["skipped_slots"]
 
 
-def test_assess_sets_stage_and_qualification():
+def test_assess_sets_stage_and_qualification_and_what_to_play_back():
     _, events = run(actions.ActionAssess(), tracker(slots=QUALIFIED))
-    assert slot_events(events) == {"buying_stage": "active_looking", "qualified": True, "nurture_reason": None,
-                                    "interview_done": True}
+    told = slot_events(events).pop("playback_summary")
+    assert slot_events(events) | {"playback_summary": None} == {
+        "buying_stage": "active_looking", "qualified": True, "nurture_reason": None, "interview_done": True,
+        "playback_summary": None}
+    assert f"“{QUALIFIED['struggle']}”" in told and f"“{QUALIFIED['timeline']}”" in told
+
+
+def test_a_visitor_who_is_not_qualified_hears_nothing_played_back():
+    _, events = run(actions.ActionAssess(), tracker(slots={**QUALIFIED, "timeline": "no rush, maybe next year"}))
+    assert slot_events(events)["qualified"] is False and slot_events(events)["playback_summary"] is None
+
+
+PLAYED_BACK = {**QUALIFIED, "qualified": True, "buying_stage": "active_looking", "playback_summary": "• …"}
+
+
+def test_the_story_is_played_back_before_the_contact_question_only_to_qualified_visitors():
+    form = actions.ValidateContactForm()
+
+    def asked_first(slots):
+        state = tracker("we'd lose another client", slots=slots, active_loop="contact_form")
+        return asyncio.run(form.required_slots(form.domain_slots(DOMAIN), CollectingDispatcher(), state, DOMAIN))[0]
+
+    assert asked_first(PLAYED_BACK) == "playback"
+    assert asked_first({**PLAYED_BACK, "qualified": False, "playback_summary": None}) == "contact_consent"
+
+
+def test_a_correction_replaces_the_answer_it_is_about_and_reassesses_the_visitor():
+    said = "no, the deadline is gone, we will look at it again sometime next year"
+    messages, events = run(actions.ValidateContactForm(),
+                           contact_state(said, "deny", "playback", None, PLAYED_BACK))
+    changed = slot_events(events)
+    assert changed["playback"] == {"result": "corrected", "slot": "timeline", "before": QUALIFIED["timeline"],
+                                   "said": said}
+    assert changed["timeline"] == said and changed["qualified"] is False
+    assert changed["buying_stage"] in ("first_thought", "passive_looking")
+    assert [message["response"] for message in messages] == ["utter_playback_corrected"]
+
+
+def test_a_bare_no_is_asked_once_what_was_wrong_then_the_form_moves_on():
+    _, events = run(actions.ValidateContactForm(), contact_state("nope", "deny", "playback", None, PLAYED_BACK))
+    assert slot_events(events) == {"playback": None, "playback_wrong": True}  # the form asks again: what was wrong
+    _, events = run(actions.ValidateContactForm(),
+                    contact_state("no", "deny", "playback", None, {**PLAYED_BACK, "playback_wrong": True}))
+    assert slot_events(events) == {"playback": {"result": "skipped"}}
 
 
 def test_a_question_the_company_did_not_answer_gets_the_fallback():
