@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from abc import abstractmethod
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
@@ -15,6 +16,8 @@ from rasa_sdk.types import DomainDict
 from bot import config, safety
 from bot.conversation import brief, contact, interview, playback, product, qualify
 from bot.conversation.slots import (
+    BOOKING_BRIEF_SLOT,
+    BOOKING_OFFER_SLOT,
     CONTACT_REOPENED_SLOT,
     CONTACT_SLOTS,
     CUSTOMER_UNSURE_SLOT,
@@ -22,6 +25,7 @@ from bot.conversation.slots import (
     INTERVIEW_SLOTS,
     INTRODUCTION_SLOT,
     IS_CUSTOMER_SLOT,
+    MEETING_SLOT,
     NEEDS_EMAIL_SLOT,
     PERSON_REQUESTED_SLOT,
     PLAYBACK_SLOT,
@@ -30,6 +34,7 @@ from bot.conversation.slots import (
     SKIPPED_SLOT,
     TARGET_DATE_SLOT,
 )
+from bot.sales import booking
 from bot.store import briefs, pending
 
 logger = logging.getLogger(__name__)
@@ -400,6 +405,9 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
+        if slots.get(BOOKING_BRIEF_SLOT):  # handed over already, and offered a call: no second brief
+            dispatcher.utter_message(response="utter_booking_declined")
+            return [SlotSet("requested_slot", None), ActiveLoop(None), ConversationPaused()]
         said = tracker.latest_message.get("text") or ""
         asking_now = interview.asks_for_a_person(said, _intent(tracker)) and said not in slots.values()
         typed: List[EventType] = []
@@ -431,7 +439,7 @@ class ActionHandoff(Action):
         closed.append(SlotSet(NEEDS_EMAIL_SLOT, False))
         if "email" in (slots.get(SKIPPED_SLOT) or []):
             closed.append(SlotSet("email", None))  # "no email, just reply here" is no address (the transcript keeps it)
-        give_up, stored = time.monotonic() + self.SAVE_SECONDS, False
+        give_up, stored, brief_id = time.monotonic() + self.SAVE_SECONDS, False, None
         for attempt in range(1, self.SAVE_ATTEMPTS + 1):
             try:
                 brief_id = await asyncio.to_thread(briefs.save_handoff, fields)
@@ -454,7 +462,11 @@ class ActionHandoff(Action):
         # Promise a reply by email only to visitors who gave one.
         dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"))
         # A person has the conversation now: handed back, the bot answers questions but does not restart the interview.
-        return closed + [SlotSet("interview_done", True), ConversationPaused()]
+        closed.append(SlotSet("interview_done", True))
+        if brief_id is not None and reason == "qualified" and reachable and await asyncio.to_thread(booking.bookable):
+            # A ready buyer may book a call at once (booking_form; action_book_call pauses the bot after it).
+            return closed + [SlotSet(BOOKING_BRIEF_SLOT, brief_id), FollowupAction("booking_form")]
+        return closed + [ConversationPaused()]
 
 
 def _contact_reopened(tracker: Tracker) -> List[EventType]:
@@ -535,3 +547,82 @@ class ActionAnswerProductQuestion(Action):
         else:
             dispatcher.utter_message(text=text)
         return []
+
+
+def _visitor_time_zone(tracker: Tracker) -> Optional[str]:
+    """The time zone the visitor's browser reported with their latest message (the widget sends it), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return (event.get("metadata") or {}).get("time_zone")
+    return None
+
+
+class ActionAskMeetingStart(Action):
+    """Offers the next three free 30-minute times, in the visitor's time zone, as quick replies plus "another
+    time" (booking_form's question)."""
+
+    def name(self) -> Text:
+        return "action_ask_meeting_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        where = _visitor_time_zone(tracker)
+        starts = await asyncio.to_thread(booking.free_slots, 3, visitor_time_zone=where)
+        offer = [{"label": booking.label(start, where), "start": start.isoformat()} for start in starts]
+        buttons = [{"title": time["label"], "payload": time["label"]} for time in offer]
+        dispatcher.utter_message(response="utter_ask_meeting_start", time_zone=booking.zone_name(where),
+                                 buttons=buttons + [{"title": "Another time", "payload": "Another time"}])
+        return [SlotSet(BOOKING_OFFER_SLOT, offer)]
+
+
+class ValidateBookingForm(FormValidationAction):
+    """The reply to the offer of times ends the form, whatever it is (action_book_call reads it), except a question
+    or a bare yes, which are answered and the times offered once more."""
+
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("requested_slot") != MEETING_SLOT:
+            return []
+        text, intent = tracker.latest_message.get("text") or "", _intent(tracker)
+        labels = [time["label"] for time in tracker.get_slot(BOOKING_OFFER_SLOT) or []]
+        asks = intent in interview.QUESTION_INTENTS and interview.asks_question(text)
+        if asks:
+            _reply_to_question(dispatcher, interview.asked_about(text, intent) or intent)
+        undecided = asks or (interview.picked(text, labels) is None and interview.consent_from(text, intent) is True
+                             and not interview.asks_for_a_person(text, intent))
+        if undecided and _times_asked(tracker, MEETING_SLOT) < 2:
+            return [SlotSet(MEETING_SLOT, None)]  # asked again, once: which time suits them
+        return [SlotSet(MEETING_SLOT, text)]
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        said = tracker.slots_to_validate().get(MEETING_SLOT)
+        return [SlotSet(MEETING_SLOT, said)] if MEETING_SLOT in tracker.slots_to_validate() else []
+
+
+class ActionBookCall(Action):
+    """Books the time the visitor picked (the brief goes to that salesperson, both get the invitation) and pauses
+    the bot; a time someone took meanwhile is offered again with fresh times; anything else is "another time"."""
+
+    def name(self) -> Text:
+        return "action_book_call"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        offer = tracker.get_slot(BOOKING_OFFER_SLOT) or []
+        chosen = interview.picked(tracker.get_slot(MEETING_SLOT) or "", [time["label"] for time in offer])
+        slots = tracker.current_slot_values()
+        if chosen is None:
+            dispatcher.utter_message(response="utter_booking_declined")
+            return [ConversationPaused()]
+        where = _visitor_time_zone(tracker)
+        booked = await asyncio.to_thread(
+            booking.book, int(slots[BOOKING_BRIEF_SLOT]), dt.datetime.fromisoformat(offer[chosen]["start"]),
+            interview.email(slots), slots.get("name"), where)
+        if booked is None:
+            dispatcher.utter_message(response="utter_booking_taken")
+            return [SlotSet(MEETING_SLOT, None), FollowupAction("booking_form")]
+        dispatcher.utter_message(response="utter_booked", when=offer[chosen]["label"],
+                                 time_zone=booking.zone_name(where), email=interview.email(slots))
+        return [ConversationPaused()]

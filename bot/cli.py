@@ -70,6 +70,14 @@ def parser() -> argparse.ArgumentParser:
     remove_user = users.add_parser("remove", help="remove a salesperson's account and end their sessions")
     remove_user.add_argument("email")
     remove_user.set_defaults(func=commands.users_remove)
+    availability = users.add_parser("availability", help="when visitors may book a call with a salesperson; "
+                                    "without options, shows it and the next free slots")
+    availability.add_argument("email")
+    availability.add_argument("--time-zone", help="an IANA time zone, such as Europe/Berlin (default: the one set)")
+    availability.add_argument("--hours", help='weekly hours in that time zone, such as "mon-fri 09:00-12:00, '
+                              '13:00-17:00; sat 10:00-12:00" (";" or a new line between groups of days); "" clears '
+                              "them (default: the hours set)")
+    availability.set_defaults(func=commands.users_availability)
 
     visitors = sub.add_parser("visitors", help="a visitor's personal data: export it, erase it").add_subparsers(
         dest="visitors_command", required=True)

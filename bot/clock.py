@@ -1,5 +1,8 @@
-"""Timestamps: stored as naive UTC, shown as ISO 8601 with a Z."""
+"""Timestamps: stored as naive UTC, shown as ISO 8601 with a Z; time zones by their IANA names."""
 import datetime as dt
+import re
+from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def utcnow() -> dt.datetime:
@@ -11,3 +14,14 @@ def iso(moment: dt.datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def zone(name: Optional[str]) -> Optional[ZoneInfo]:
+    """The IANA time zone of that name, or None when there is none (or the name is not a plain zone name: it may
+    come from a visitor's browser)."""
+    if not isinstance(name, str) or len(name) > 64 or not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

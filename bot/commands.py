@@ -130,6 +130,34 @@ def users_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def users_availability(args: argparse.Namespace) -> int:
+    from bot.sales import accounts, booking
+
+    email = args.email.strip().lower()
+    if not accounts.exists(email):
+        print(printable(f"error: there is no salesperson {email!r}"), file=sys.stderr)
+        return 2
+    time_zone, hours = booking.availability_of(email)
+    if args.time_zone is not None or args.hours is not None:
+        if args.time_zone is None and time_zone is None:
+            print(printable(f"error: {email} has no time zone yet: give --time-zone too"), file=sys.stderr)
+            return 2
+        try:  # what is not given stays as it was
+            booking.set_availability(email, time_zone if args.time_zone is None else args.time_zone.strip(),
+                                     booking.describe_hours(hours) if args.hours is None else args.hours)
+        except booking.BookingError as error:
+            print(printable(f"error: {error}"), file=sys.stderr)
+            return 2
+        time_zone, hours = booking.availability_of(email)
+    print(f"{email}: time zone {time_zone or 'not set'}")
+    print("\n".join(f"  {line}" for line in booking.describe_hours(hours).splitlines())
+          or "  no hours: visitors cannot book a call")
+    slots = booking.free_slots(3, salesperson=email)
+    print("Next free slots:" + "".join(f"\n  {booking.label(start, time_zone)} ({booking.zone_label(time_zone)})"
+                                       for start in slots) + ("" if slots else " none"))
+    return 0
+
+
 def _visitors(args: argparse.Namespace) -> List[dict]:
     """Everything held about the visitor named by --email or --sender; ValueError says why there is none."""
     from bot.store import privacy

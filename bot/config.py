@@ -107,6 +107,11 @@ def notification_channels() -> list:
     return channels
 
 
+def smtp_configured() -> bool:
+    """Whether email can be sent at all (SMTP_URL): meeting invitations need it."""
+    return bool(os.environ.get("SMTP_URL"))
+
+
 def public_web_url() -> str:
     """The web app's address as salespeople reach it, for links in notifications."""
     return (os.environ.get("PUBLIC_WEB_URL") or "http://127.0.0.1:8000").rstrip("/")

@@ -23,6 +23,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 import channels.runtime  # noqa: F401  (Rasa's server tuned: action timeout, faster turns and start-up)
 from bot import config, safety
+from bot.clock import zone
 from bot.conversation.transcript import without_query
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ class _TextOnlyServer(AsyncServer):
 
 def visitor_metadata(sent: Any, source: str) -> Dict[str, Any]:
     """What a message may carry besides its text: the page and referrer (without query strings), the
-    widget's opening flag and the server's own `source`. Anything else a client sends is dropped, so
-    metadata cannot smuggle megabytes or NULs into the tracker and the brief."""
+    browser's time zone (a real IANA name), the widget's opening flag and the server's own `source`. Anything
+    else a client sends is dropped, so metadata cannot smuggle megabytes or NULs into the tracker and the brief."""
     if isinstance(sent, str):
         try:
             sent = json.loads(sent)
@@ -66,6 +67,8 @@ def visitor_metadata(sent: Any, source: str) -> Dict[str, Any]:
     for key in ("page_url", "referrer"):
         if isinstance(sent.get(key), str):
             kept[key] = without_query(sent[key].replace("\x00", "")[:2000])
+    if zone(sent.get("time_zone")) is not None:  # the visitor's own, to offer call times they can read
+        kept["time_zone"] = sent["time_zone"]
     if sent.get("widget_opened") is True:
         kept["widget_opened"] = True
     return kept

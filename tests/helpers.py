@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Optional, Tuple
 
 import psycopg2
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from bot.conversation import brief
@@ -53,6 +54,24 @@ def http(method: str, url: str, body: Optional[object] = None, token: Optional[s
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode(errors="replace")
+
+
+class FakeSmtp:
+    """A local SMTP server standing in for the company's (on `host`; it offers no STARTTLS): keeps the envelope of
+    every message it accepted. Started at once; `stop()` ends it."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.messages: list = []
+        self.controller = Controller(self, hostname=host, port=free_port())
+        self.controller.start()
+        self.url = f"smtp://{host}:{self.controller.port}"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def stop(self) -> None:
+        self.controller.stop()
 
 
 class FakeSlack:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from bot.conversation import deadlines, nlp
 from bot.conversation.contact import normalise_email
@@ -406,3 +406,31 @@ def contact(slots: Dict[str, object]) -> Optional[Dict[str, Optional[str]]]:
         return None
     skipped = set(slots.get(SKIPPED_SLOT) or [])
     return {name: (None if name in skipped else slots.get(name)) for name in CONTACT_SLOTS}
+
+
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
+CLOCK_TIME = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b|\b(\d{1,2})\s*(am|pm)\b", re.IGNORECASE)
+
+
+def picked(text: str, offered: List[str]) -> Optional[int]:
+    """Which of the offered times (labels such as "Tue 1 Dec, 10:00") the visitor chose: the label itself (a
+    quick reply), "the first one", or a day or clock time that only one of them has; None for anything else
+    ("another time", "none of those")."""
+    said = " ".join((text or "").lower().split())
+    labels = [" ".join(label.lower().split()) for label in offered]
+    for index, label in enumerate(labels):
+        if label and label in said:
+            return index
+    if not labels or re.search(r"\b(?:no|not|none|neither|nor|can'?t|cannot|don'?t|won'?t)\b", said):
+        return None  # "none of those", "not the first one"
+    for word, index in ORDINALS.items():
+        if re.search(rf"\b{word}\b", said) and len(said.split()) <= 6:
+            return index % len(labels)
+    clock = CLOCK_TIME.search(said)
+    if clock:
+        hour, minute = (int(clock[1]), int(clock[2])) if clock[1] else (int(clock[3]) % 12 + 12 * (
+            clock[4].lower() == "pm"), 0)
+        matching = [i for i, label in enumerate(labels) if label.endswith(f"{hour:02d}:{minute:02d}")]
+        return matching[0] if len(matching) == 1 else None
+    days = [i for i, label in enumerate(labels) if re.search(rf"\b{label[:3]}", said)]
+    return days[0] if len(days) == 1 else None

@@ -36,3 +36,8 @@ CHECKS = {
     "forces_favour_change": "push + pull outweigh anxiety + habit",
     "change_needed": "doing nothing is not fine with them",
 }
+# A call booked in the chat after a qualified handoff (bot/sales/booking.py): the brief it is for, the times
+# offered (label and UTC start), and the visitor's reply to the offer.
+BOOKING_BRIEF_SLOT = "booking_brief"
+BOOKING_OFFER_SLOT = "booking_offer"
+MEETING_SLOT = "meeting_start"

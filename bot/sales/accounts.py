@@ -120,6 +120,12 @@ def sign_out(token: str, url: Optional[str] = None) -> None:
         session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(token)))
 
 
+def exists(email: str, url: Optional[str] = None) -> bool:
+    """Whether there is a salesperson with this email (in any case)."""
+    with Session(engine(url), future=True) as session:
+        return session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None
+
+
 def remove_user(email: str, url: Optional[str] = None) -> None:
     """Removes a salesperson's account and ends their sessions; LookupError when there is none."""
     email = email.strip().lower()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.store import briefs
 from bot.store.engine import engine
-from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery
+from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, Meeting, MeetingEmail
 
 STATUSES = ("new", "claimed", "contacted", "won", "lost", "nurture")
 MAX_NOTE = 5000
@@ -113,4 +113,9 @@ def failing_deliveries(min_attempts: int = 3, url: Optional[str] = None) -> List
             failing += [{"brief_id": row.brief_id, "channel": getattr(row, "channel", "crm"),
                          "attempts": row.attempts, "last_error": row.last_error}
                         for row in session.execute(query).scalars()]
+        query = (select(MeetingEmail, Meeting.brief_id).join(Meeting, Meeting.id == MeetingEmail.meeting_id)
+                 .where(MeetingEmail.delivered_at.is_(None), MeetingEmail.attempts >= min_attempts)
+                 .order_by(MeetingEmail.id))
+        failing += [{"brief_id": brief_id, "channel": "meeting email", "attempts": row.attempts,
+                     "last_error": row.last_error} for row, brief_id in session.execute(query)]
     return failing

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from bot import config
 from bot.clock import utcnow
 from bot.store.engine import engine
-from bot.store.models import Brief, CrmEvent, Delivery, Outbox
+from bot.store.models import Brief, CrmEvent, Delivery, MeetingEmail, Outbox
 
 logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=60)
@@ -72,7 +72,6 @@ def _plaintext_allowed(host: Optional[str]) -> bool:
 
 
 def send_email(brief: dict) -> None:
-    target = urlparse(os.environ["SMTP_URL"])  # smtp://user:password@host:port or smtps://...
     message = EmailMessage()
     name = (brief.get("contact") or {}).get("name") or "Anonymous visitor"
     subject = f"New brief #{brief['id']}: {name} ({brief['buying_stage'].replace('_', ' ')})"
@@ -80,6 +79,24 @@ def send_email(brief: dict) -> None:
     message["From"] = os.environ.get("SALES_EMAIL_FROM", "sales-assistant@localhost")
     message["To"] = os.environ["SALES_EMAIL_TO"]
     message.set_content(f"{brief['headline']}\n\n{brief['summary']}\n\nOpen the brief: {brief_link(brief['id'])}\n")
+    send_smtp(message)
+
+
+def send_meeting_email(email: dict) -> None:
+    """A meeting's invitation, update or cancellation (bot/sales/booking.py wrote it whole): text and an ICS."""
+    message = EmailMessage()
+    message["Subject"] = email["subject"]
+    message["From"] = os.environ.get("SALES_EMAIL_FROM", "sales-assistant@localhost")
+    message["To"] = email["recipient"]
+    message.set_content(email["body"])
+    message.add_attachment(email["ics"].encode(), maintype="text", subtype="calendar",
+                           filename="invite.ics" if email["method"] == "REQUEST" else "cancel.ics",
+                           params={"method": email["method"]})
+    send_smtp(message)
+
+
+def send_smtp(message: EmailMessage) -> None:
+    target = urlparse(os.environ["SMTP_URL"])  # smtp://user:password@host:port or smtps://...
     tls = ssl.create_default_context()
     if target.scheme == "smtps":
         smtp = smtplib.SMTP_SSL(target.hostname, target.port or 465, timeout=10, context=tls)
@@ -122,6 +139,9 @@ def send_crm(message: dict) -> None:
 
 def _sending(row: Outbox, session: Session) -> Tuple[str, Callable[[], None]]:
     """What a due row is, in words for the log, and the call that sends it (everything read beforehand)."""
+    if isinstance(row, MeetingEmail):
+        email = {name: getattr(row, name) for name in ("recipient", "subject", "body", "ics", "method")}
+        return f"meeting {row.meeting_id} email to {row.recipient}", lambda: send_meeting_email(email)
     if isinstance(row, CrmEvent):
         message = row.message()
         return f"brief {row.brief_id} to the CRM ({row.kind})", lambda: send_crm(message)
@@ -158,7 +178,7 @@ def deliver_due(now: Optional[dt.datetime] = None, url: Optional[str] = None) ->
     """
     now = now or utcnow()
     delivered = 0
-    for outbox in (Delivery, CrmEvent):
+    for outbox in (Delivery, MeetingEmail, CrmEvent):
         while True:
             sent = _deliver(outbox, now, url)
             delivered += sent

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -113,6 +114,38 @@ class User(Base):
     email = Column(String(320), unique=True, nullable=False)
     password_hash = Column(String(255), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # When visitors may book a call with this salesperson (bot/sales/booking.py): an IANA time zone and weekly
+    # hours in it, {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], ...}; none: not bookable.
+    time_zone = Column(String(64))
+    availability = Column(JSON)
+
+
+class Meeting(Base):
+    """A 30-minute call a visitor booked in the chat with one salesperson (bot/sales/booking.py). A booked slot of
+    a salesperson is theirs alone: the partial unique index refuses a second booking at the same moment, whichever
+    process tries it; a cancelled meeting frees its slot."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("one_booked_meeting_per_slot", "salesperson", "starts_at", unique=True,
+                            sqlite_where=text("status = 'booked'"), postgresql_where=text("status = 'booked'")),)
+    id = Column(Integer, primary_key=True)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False, index=True)
+    salesperson = Column(String(320), nullable=False)
+    starts_at = Column(DateTime, nullable=False)  # UTC
+    minutes = Column(Integer, nullable=False, default=30)
+    visitor_email = Column(Text, nullable=False)
+    visitor_name = Column(Text)
+    visitor_time_zone = Column(String(64), nullable=False, default="UTC")  # as the widget reported it
+    status = Column(String(16), nullable=False, default="booked")  # booked | cancelled
+    sequence = Column(Integer, nullable=False, default=0)  # the invitation's revision (moved: +1)
+    token_hash = Column(String(64), nullable=False, unique=True)  # of the secret in the visitor's cancel/move link
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "brief_id": self.brief_id, "salesperson": self.salesperson,
+                "starts_at": iso(self.starts_at), "minutes": self.minutes, "visitor_time_zone": self.visitor_time_zone,
+                "status": self.status, "created_at": iso(self.created_at),
+                "past": self.starts_at <= utcnow()}  # begun or over: no longer cancelled or moved
 
 
 class SignIn(Base):
@@ -158,6 +191,19 @@ class Delivery(Outbox, Base):
     __table_args__ = (UniqueConstraint("brief_id", "channel"),)
     brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False)
     channel = Column(String(16), nullable=False)  # "slack" or "email"
+
+
+class MeetingEmail(Outbox, Base):
+    """One email about a meeting to one person (the visitor or the salesperson): the invitation, its update when
+    moved, its cancellation; written whole (with its ICS) in the transaction that changed the meeting."""
+
+    __tablename__ = "meeting_emails"
+    meeting_id = Column(Integer, ForeignKey("meetings.id"), nullable=False, index=True)
+    recipient = Column(Text, nullable=False)
+    subject = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+    ics = Column(Text, nullable=False)
+    method = Column(String(16), nullable=False)  # the iCalendar METHOD: REQUEST or CANCEL
 
 
 class CrmEvent(Outbox, Base):

@@ -24,7 +24,7 @@ from bot.store import pending
 from bot.store.briefs import crm_event
 from bot.store.conversations import tracker_connection
 from bot.store.engine import check_reachable, engine
-from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, InterviewProgress, Lead
+from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, InterviewProgress, Lead, Meeting, MeetingEmail
 
 # What salespeople wrote about or to the visitor; claims and status changes say nothing about them.
 PERSONAL_EVENT_KINDS = ("note", "message")
@@ -125,6 +125,13 @@ def _bulk(session: Session, statement) -> int:
     return session.execute(statement, execution_options={"synchronize_session": False}).rowcount
 
 
+def _delete_meetings(session: Session, brief_ids) -> None:
+    """Calls booked from these briefs, with their emails (they name the visitor): the slots are free again."""
+    meetings = select(Meeting.id).where(Meeting.brief_id.in_(brief_ids))
+    _bulk(session, delete(MeetingEmail).where(MeetingEmail.meeting_id.in_(meetings)))
+    _bulk(session, delete(Meeting).where(Meeting.brief_id.in_(brief_ids)))
+
+
 def erase(sender_ids: Iterable[str], url: Optional[str] = None, tracker_url: Optional[str] = None,
           today: Optional[dt.date] = None) -> Dict[str, int]:
     """Deletes these senders' conversations and personal data, leaving a tombstone of each brief and
@@ -139,6 +146,7 @@ def erase(sender_ids: Iterable[str], url: Optional[str] = None, tracker_url: Opt
         cancelled = _bulk(session, delete(Delivery).where(Delivery.brief_id.in_(ids), Delivery.delivered_at.is_(None)))
         # CRM events hold copies of the brief: all go, and the CRM is told to erase its copy (docs/crm.md).
         _bulk(session, delete(CrmEvent).where(CrmEvent.brief_id.in_(ids)))
+        _delete_meetings(session, ids)
         for brief in briefs:
             crm_event(session, brief, "brief.erased")
         notes = _bulk(session, delete(BriefEvent).where(BriefEvent.brief_id.in_(ids),
@@ -166,6 +174,7 @@ def delete_expired(days: int, now: Optional[dt.datetime] = None, url: Optional[s
         old = select(Brief.id).where(Brief.created_at < cutoff)
         _bulk(session, delete(Delivery).where(Delivery.brief_id.in_(old)))
         _bulk(session, delete(CrmEvent).where(CrmEvent.brief_id.in_(old)))
+        _delete_meetings(session, old)
         _bulk(session, delete(BriefEvent).where(BriefEvent.brief_id.in_(old)))
         briefs = _bulk(session, delete(Brief).where(Brief.created_at < cutoff))
         leads = _bulk(session, delete(Lead).where(Lead.updated_at < cutoff, ~Lead.briefs.any()))

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from bot import config
 from bot.sales import notify
 from bot.store import pending, privacy, progress
 from bot.store.engine import engine
-from bot.web import api, auth, inbox, rasa_client, widget
+from bot.web import api, auth, inbox, meetings, rasa_client, widget
 from bot.web.common import in_thread
 
 MAX_REQUEST_BYTES = 64 * 1024  # forms and sign-ins are small: a bigger body is refused with 413
@@ -34,9 +36,11 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
                                 _product_page_policy() if request.path == "/" else PAGE_POLICY)
     if config.cookie_secure():  # served over HTTPS: browsers must not fall back to plain HTTP
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.path.startswith(("/inbox", "/login")):
-        response.headers.setdefault("X-Frame-Options", "DENY")  # no clickjacking of the inbox
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith(("/inbox", "/login", "/meetings")):
+        response.headers.setdefault("X-Frame-Options", "DENY")  # no clickjacking of the inbox or a visitor's call
+        # A meeting's URL is the key to it: sent nowhere, not even with this site's own stylesheet request.
+        response.headers.setdefault("Referrer-Policy",
+                                    "no-referrer" if request.path.startswith("/meetings") else "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -89,11 +93,21 @@ def create_app(sales_api_token: str = "") -> web.Application:
     widget.add_routes(app)
     auth.add_routes(app)
     inbox.add_routes(app)
+    meetings.add_routes(app)
     api.add_routes(app)
     return app
+
+
+class AccessLog(AbstractAccessLogger):
+    """aiohttp's access log without the secrets some URLs carry: a visitor's meeting link is the key to their call,
+    and whoever reads the log must not be able to cancel it."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = re.sub(r"^/meetings/[^/?]+", "/meetings/…", request.path)
+        self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method, path, response.status, time)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     engine()  # fail fast on a bad DATABASE_URL, and create the tables
-    web.run_app(create_app(), host=host, port=port, print=None)
+    web.run_app(create_app(), host=host, port=port, print=None, access_log_class=AccessLog)

@@ -1,17 +1,20 @@
 """The salespeople's inbox: brief list and CSV, brief page, claim/status/notes, live takeover, dashboard,
-outcomes."""
+outcomes, one's own availability for calls."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import zoneinfo
 
 from aiohttp import web
 
+from bot import config
 from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
-from bot.sales import dashboard, inbox, outcomes
+from bot.sales import booking, dashboard, inbox, outcomes
 from bot.store import briefs
-from bot.web import rasa_client, render
+from bot.web import meetings, rasa_client, render
 from bot.web.common import BRIEF_ID, error, in_thread
 
 CSV_COLUMNS = ("id", "created_at", "status", "claimed_by", "handoff_reason", "qualified", "buying_stage",
@@ -57,13 +60,24 @@ async def _brief_or_404(request: web.Request) -> dict:
     return brief
 
 
+def _calls(brief_id: int) -> list:
+    """The calls booked from a brief, each at its time in its salesperson's time zone."""
+    calls = []
+    for meeting in booking.meetings_of(brief_id):
+        time_zone, _ = booking.availability_of(meeting["salesperson"])
+        calls.append({**meeting, "when": booking.label(meetings.starts_at(meeting), time_zone),
+                      "zone": booking.zone_label(time_zone)})
+    return calls
+
+
 async def brief_page(request: web.Request) -> web.Response:
     brief = await _brief_or_404(request)
     events = await in_thread(inbox.history, brief["id"])
+    calls = await in_thread(_calls, brief["id"])
     user = request["user"]
     printable = request.path.endswith("/print")
-    return web.Response(text=render.page("brief.html", brief=brief, events=events, printable=printable,
-                                         user=user.email, csrf=user.csrf_token),
+    return web.Response(text=render.page("brief.html", brief=brief, events=events, meetings=calls,
+                                         printable=printable, user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 
@@ -161,11 +175,52 @@ async def outcomes_page(request: web.Request) -> web.Response:
                         content_type="text/html")
 
 
+@functools.lru_cache(maxsize=1)
+def _time_zones() -> tuple:
+    """The zones the availability form suggests: IANA region names and UTC, not legacy aliases such as EST5EDT."""
+    return tuple(sorted(name for name in zoneinfo.available_timezones() if "/" in name or name == "UTC"))
+
+
+def _availability(email: str) -> dict:
+    """A salesperson's saved time zone and hours (as text), and the next free slots they give."""
+    time_zone, hours = booking.availability_of(email)
+    slots = [booking.label(start, time_zone) for start in booking.free_slots(3, salesperson=email)]
+    return {"time_zone": time_zone or "", "hours": booking.describe_hours(hours), "slots": slots,
+            "zone": booking.zone_label(time_zone)}
+
+
+async def _availability_page(request: web.Request, status: int = 200, **typed: str) -> web.Response:
+    """The form with what is saved, or with what was `typed` (time_zone, hours, error) when it could not be."""
+    user = request["user"]
+    saved = await in_thread(_availability, user.email)
+    context = {**saved, "error": "", **typed, "saved": request.query.get("saved") == "1"}
+    return web.Response(text=render.page("availability.html", **context, time_zones=_time_zones(),
+                                         horizon=booking.HORIZON_DAYS, invitations=config.smtp_configured(),
+                                         user=user.email, csrf=user.csrf_token),
+                        content_type="text/html", status=status)
+
+
+async def availability_page(request: web.Request) -> web.Response:
+    return await _availability_page(request)
+
+
+async def set_availability(request: web.Request) -> web.Response:
+    form = await request.post()
+    time_zone, hours = str(form.get("time_zone", "")).strip(), str(form.get("hours", ""))
+    try:
+        await in_thread(booking.set_availability, request["user"].email, time_zone, hours)
+    except booking.BookingError as failure:  # shown above the form, with what was typed still in it
+        return await _availability_page(request, 400, time_zone=time_zone, hours=hours, error=str(failure))
+    raise web.HTTPSeeOther("/inbox/availability?saved=1")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/inbox", brief_list)
     app.router.add_get("/inbox/briefs.csv", briefs_csv)
     app.router.add_get("/inbox/dashboard", dashboard_page)
     app.router.add_get("/inbox/outcomes", outcomes_page)
+    app.router.add_get("/inbox/availability", availability_page)
+    app.router.add_post("/inbox/availability", set_availability)
     app.router.add_get("/inbox/briefs/{brief_id}", brief_page)
     app.router.add_get("/inbox/briefs/{brief_id}/print", brief_page)
     app.router.add_get("/inbox/briefs/{brief_id}/messages", messages)

@@ -1,16 +1,23 @@
 """The widget on the product page, in a real browser (Debian's headless Chromium driven by Playwright)."""
 from __future__ import annotations
 
+import datetime as dt
+import email
+import email.policy
 import os
+import re
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from playwright.sync_api import expect, sync_playwright
 
 from bot.conversation import product
 from tests.e2e.stack import CONVERSATIONS, Stack
+from tests.helpers import FakeSmtp, http
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 QUALIFIED = CONVERSATIONS["qualified visitor who greets first and agrees to be contacted"]["turns"]
@@ -217,3 +224,151 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
         "claimed", "message", "handed_back"]
     visitor.close()
     sales.close()
+
+
+# --- Booking a call in the chat ---------------------------------------------------------------------------------
+
+
+class Mailbox(FakeSmtp):
+    """The company's mail server for the booking stack: what it accepted, read as emails."""
+
+    def to(self, address: str, method: str) -> list:
+        """The messages to `address` with a calendar part of that METHOD (REQUEST or CANCEL)."""
+        parsed = [email.message_from_bytes(sent.content, policy=email.policy.default) for sent in self.messages]
+        return [message for message in parsed if message["To"] == address
+                and any(part.get_content_type() == "text/calendar" and part.get_param("method") == method
+                        for part in message.walk())]
+
+    def wait_for(self, address: str, method: str) -> list:
+        for _ in range(60):  # the web app's worker sends the outbox every two seconds
+            if self.to(address, method):
+                time.sleep(4)  # two more rounds of the worker: nothing is sent twice
+                return self.to(address, method)
+            time.sleep(0.5)
+        raise AssertionError(f"no {method} email to {address}: {[sent.rcpt_tos for sent in self.messages]}")
+
+
+def calendar_event(message):
+    [part] = [part for part in message.walk() if part.get_content_type() == "text/calendar"]
+    return Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")[0]
+
+
+@pytest.fixture(scope="module")
+def mailbox():
+    box = Mailbox()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="module")
+def booking_stack(tmp_path_factory, mailbox):
+    tmp = tmp_path_factory.mktemp("booking-stack")
+    running = Stack(tmp, f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}",
+                    SMTP_URL=mailbox.url, SALES_EMAIL_FROM="assistant@acme.test")
+    yield running
+    running.stop()
+
+
+def signed_in(browser, stack, address, time_zone):
+    from bot.sales import accounts
+
+    accounts.add_user(address, "correct horse battery", url=stack.database_url)
+    page = browser.new_context(timezone_id=time_zone).new_page()
+    page.goto(stack.web + "/inbox")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("link", name="Availability")).to_be_visible()
+    return page
+
+
+def rest_turn(stack, sender, text):
+    status, replies = http("POST", f"{stack.rasa}/webhooks/rest/webhook", {
+        "sender": sender, "message": text, "metadata": {"time_zone": "America/New_York"}})
+    assert status == 200, replies
+    return replies
+
+
+def test_a_visitor_books_a_call_in_the_widget_in_their_time_zone_and_can_cancel_it(browser, booking_stack, mailbox,
+                                                                                  screenshots):
+    from bot.sales import booking
+
+    stack = booking_stack
+    sales = signed_in(browser, stack, "sam@acme.io", "Europe/Berlin")
+    sales.get_by_role("link", name="Availability").click()
+    sales.get_by_label("Time zone").fill("Europe/Berlin")
+    sales.get_by_label("Weekly hours").fill("mon-sun 00:00-24:00")
+    sales.get_by_role("button", name="Save").click()
+    expect(sales.get_by_role("status")).to_contain_text("Saved")
+    visitor = browser.new_context(timezone_id="America/New_York")
+    page = visitor.new_page()
+    page.goto(stack.web + "/")
+    page.get_by_role("button", name="Talk to Acme Flow").click()
+    expect(bot_lines(page).last).to_contain_text("What's going on", timeout=30000)
+    for turn in QUALIFIED[1:9]:
+        say(page, turn)
+    page.get_by_role("button", name="Yes, that's right").click()
+    page.get_by_role("button", name="Yes, please").click()
+    expect(bot_lines(page).last).to_contain_text("What's your name?", timeout=30000)
+    for turn in QUALIFIED[11:]:
+        say(page, turn)
+    expect(bot_lines(page).last).to_contain_text("(New York time)", timeout=30000)
+    expect(page.get_by_role("button", name="Another time")).to_be_visible()
+    offered = booking.free_slots(3, url=stack.database_url, visitor_time_zone="America/New_York")
+    labels = [booking.label(start, "America/New_York") for start in offered]
+    for label in labels:  # the next three free times, as the visitor's clock reads them
+        expect(page.get_by_role("button", name=label)).to_be_visible()
+
+    # Another visitor in New York, over REST, is offered the same times.
+    other = f"rest-{uuid.uuid4().hex[:8]}"
+    for turn in [t.replace("maria.gonzalez", "lee.other") for t in QUALIFIED]:
+        replies = rest_turn(stack, other, turn)
+    assert [button["title"] for button in replies[-1]["buttons"]] == [*labels, "Another time"]
+    page.screenshot(path=str(screenshots / "booking.png"))
+    page.get_by_role("button", name=labels[0]).click()
+    expect(bot_lines(page).last).to_contain_text(f"Booked: {labels[0]} (New York time), 30 minutes. "
+                                                 f"The invitation is on its way to {QUALIFIED[12]}", timeout=30000)
+
+    # The REST visitor picks the time just taken: told so, and offered fresh times without it.
+    replies = rest_turn(stack, other, labels[0])
+    assert replies[0]["text"] == "Sorry, someone took that time a moment ago."
+    fresh = [button["title"] for button in replies[-1]["buttons"]]
+    assert labels[0] not in fresh and len(fresh) == 4  # three times and "another time"
+
+    # One invitation each, for the time picked; the brief is Sam's and shows the call.
+    [invitation] = mailbox.wait_for(QUALIFIED[12], "REQUEST")
+    [for_sam] = mailbox.wait_for("sam@acme.io", "REQUEST")
+    for message in (invitation, for_sam):
+        event = calendar_event(message)
+        assert (event.decoded("dtstart"), event.decoded("dtend")) == (offered[0], offered[0] + dt.timedelta(minutes=30))
+    assert "America/New_York" in invitation["Subject"] and "Europe/Berlin" in for_sam["Subject"]
+    session_id = page.evaluate("JSON.parse(localStorage.getItem('dsb-chat:' + '%s')).sessionId" % stack.rasa)
+    [brief] = stack.briefs(session_id)
+    assert brief["claimed_by"] == "sam@acme.io"
+    sales.goto(f"{stack.web}/inbox/briefs/{brief['id']}")
+    expect(sales.locator(".call")).to_contain_text(f"Call booked: {booking.label(offered[0], 'Europe/Berlin')}")
+
+    # The visitor cancels from the link in the email: both are told, once, and the time is free again.
+    body = invitation.get_body(("plain",)).get_content()
+    link = re.search(r"https?://\S+?(/meetings/\S+)", body)[1]
+    page.goto(stack.web + link)
+    expect(page.locator("main")).to_contain_text(labels[0])
+    page.get_by_role("button", name="Cancel the call").click()
+    expect(page.locator("main")).to_contain_text("cancelled")
+    [cancelled] = mailbox.wait_for(QUALIFIED[12], "CANCEL")
+    assert calendar_event(cancelled)["uid"] == calendar_event(invitation)["uid"]
+    assert len(mailbox.wait_for("sam@acme.io", "CANCEL")) == 1
+    assert offered[0] in booking.free_slots(5, url=stack.database_url)
+
+
+def test_the_outcomes_page_shows_which_answers_led_to_won_deals(browser, booking_stack, screenshots):
+    from tests.integration.test_outcomes import seed
+
+    seed(booking_stack.database_url)  # 40 closed briefs, two open ones, a nurtured visitor who bought later
+    page = signed_in(browser, booking_stack, "olu@acme.io", "Europe/Berlin")
+    page.get_by_role("link", name="Outcomes").click()
+    expect(page.get_by_role("heading", name="Outcomes")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("actively looking or deciding")  # the check that did not help
+    expect(page.locator("table.outcomes")).to_contain_text("push rating")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(screenshots / "outcomes.png"), full_page=True)

@@ -4,22 +4,12 @@ import email
 import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.clock import utcnow
 from bot.sales import notify
 from bot.store.engine import engine
 from bot.store.models import Delivery
-from tests.helpers import FakeSlack, free_port, handoff
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
+from tests.helpers import FakeSlack, FakeSmtp, handoff
 
 
 @pytest.fixture
@@ -32,13 +22,11 @@ def slack(monkeypatch):
 
 @pytest.fixture
 def smtp(monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    mailbox = FakeSmtp()
+    monkeypatch.setenv("SMTP_URL", mailbox.url)
     monkeypatch.setenv("SALES_EMAIL_TO", "sales@acme.test")
-    yield inbox
-    controller.stop()
+    yield mailbox
+    mailbox.stop()
 
 
 def test_a_new_brief_is_announced_once_on_each_channel(app_database, slack, smtp):
@@ -107,11 +95,9 @@ def this_machines_address():
 
 def test_email_is_never_sent_in_clear_text_to_a_remote_server_without_starttls(app_database, monkeypatch):
     monkeypatch.delenv("SMTP_ALLOW_PLAINTEXT", raising=False)
-    mailbox, host = Inbox(), this_machines_address()
-    controller = Controller(mailbox, hostname=host, port=free_port())  # offers no STARTTLS
-    controller.start()
+    mailbox = FakeSmtp(this_machines_address())  # offers no STARTTLS
     try:
-        monkeypatch.setenv("SMTP_URL", f"smtp://{host}:{controller.port}")
+        monkeypatch.setenv("SMTP_URL", mailbox.url)
         monkeypatch.setenv("SALES_EMAIL_TO", "sales@acme.test")
         brief_id = handoff()
         assert notify.deliver_due() == 0 and mailbox.messages == []
@@ -122,4 +108,4 @@ def test_email_is_never_sent_in_clear_text_to_a_remote_server_without_starttls(a
         monkeypatch.setenv("SMTP_ALLOW_PLAINTEXT", "1")  # an operator's explicit choice
         assert notify.deliver_due(now=utcnow() + dt.timedelta(minutes=1)) == 1 and len(mailbox.messages) == 1
     finally:
-        controller.stop()
+        mailbox.stop()

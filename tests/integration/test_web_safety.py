@@ -8,7 +8,7 @@ import pytest
 from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.sales import accounts
+from bot.sales import accounts, booking
 from bot.web import auth
 from bot.web.app import create_app
 from tests.helpers import SALES_TOKEN, handoff
@@ -154,14 +154,33 @@ def test_the_product_page_may_connect_only_to_its_rasa_server_and_the_inbox_cann
     assert "frame-ancestors 'none'" in login and "frame-ancestors 'none'" in inbox
 
 
+def booked_call(brief_id: int) -> str:
+    """A visitor's call booked from that brief: the path of its page."""
+    booking.set_availability("ann@acme.io", "UTC", "mon-sun 00:00-24:00")
+    return f"/meetings/{booking.book(brief_id, booking.free_slots(1)[0], 'v@x.test', 'Vi', 'UTC').token}"
+
+
+def test_a_visitors_call_cannot_be_framed_and_its_link_is_sent_nowhere():
+    meeting = booked_call(handoff())
+
+    async def test(client):
+        return [(await client.get(path)).headers for path in (meeting, "/meetings/unknown-link-0123456789")]
+
+    for headers in served(test):
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer" and headers["Cache-Control"] == "no-store"
+
+
 def test_the_pages_use_nothing_their_policy_forbids():
     brief_id = handoff()
+    meeting = booked_call(brief_id)  # the brief shows the call too
 
     async def test(client):
         _, _, response = await sign_in(client, await login_token(client))
         session = {"Cookie": f"{auth.SESSION_COOKIE}={response.cookies[auth.SESSION_COOKIE].value}"}
         pages = {}
-        for path in ("/", "/login", "/inbox", f"/inbox/briefs/{brief_id}", "/inbox/dashboard"):
+        for path in ("/", "/login", "/inbox", f"/inbox/briefs/{brief_id}", "/inbox/dashboard", "/inbox/outcomes",
+                     "/inbox/availability", f"/inbox/briefs/{brief_id}/print", meeting):
             page = await client.get(path, headers=session, allow_redirects=False)
             pages[path] = page.status, await page.text()
         return pages

@@ -260,3 +260,28 @@ def test_an_unsure_support_problem_is_kept_and_asked_about_once():
     assert messages[0]["text"] == product.answer("existing_customer")
     assert any(event["event"] == "active_loop" and event["name"] is None for event in events)
     assert followed_by(events) == "action_listen"  # the form ends here, no further question
+
+
+OFFER = [{"label": "Tue 1 Dec, 10:00", "start": "2026-12-01T15:00:00+00:00"}]
+
+
+def offer_state(text, intent, asked_before=1):
+    asked = [{"event": "bot", "text": "Would you rather book…",
+              "metadata": {"utter_action": "utter_ask_meeting_start"}}]
+    return tracker(text, intent=intent, slots={"requested_slot": "meeting_start", "booking_offer": OFFER},
+                   events=asked * asked_before, active_loop="booking_form")
+
+
+def test_any_reply_to_the_offered_times_ends_the_booking_question():
+    for said, intent in (("Tue 1 Dec, 10:00", "inform"), ("Another time", "inform"), ("no thanks", "deny"),
+                         ("just get someone to email me", "request_human")):
+        assert slot_events(run(actions.ValidateBookingForm(), offer_state(said, intent))[1]) == {"meeting_start": said}
+
+
+def test_a_bare_yes_or_a_question_gets_the_times_once_more_then_counts_as_a_reply():
+    assert slot_events(run(actions.ValidateBookingForm(), offer_state("yes", "affirm"))[1]) == {"meeting_start": None}
+    messages, events = run(actions.ValidateBookingForm(), offer_state("is there a free trial?", "ask_free_trial"))
+    assert slot_events(events) == {"meeting_start": None}
+    assert [message["text"] for message in messages] == [product.answer("ask_free_trial")]
+    again = offer_state("yes", "affirm", asked_before=2)
+    assert slot_events(run(actions.ValidateBookingForm(), again)[1]) == {"meeting_start": "yes"}

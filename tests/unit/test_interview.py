@@ -258,3 +258,20 @@ def test_a_customer_who_asks_for_a_person_is_not_sent_to_support():
                                                 "more seats")
     assert not interview.customer_asks_for_a_person("our Acme Flow login stopped working this morning")
     assert interview.asked_about("Mostly the data. Does it stay in Europe?", "inform") == "ask_security"
+
+
+OFFERED = ["Tue 1 Dec, 10:00", "Tue 1 Dec, 10:30", "Wed 2 Dec, 09:00"]
+
+
+@pytest.mark.parametrize("said, index", [
+    ("Tue 1 Dec, 10:00", 0), ("  tue 1 dec,  10:30 ", 1), ("the second one please", 1), ("last one", 2),
+    ("10:30 works for me", 1), ("wednesday is best", 2), ("9am", 2),
+])
+def test_the_time_a_visitor_picks_from_the_offer(said, index):
+    assert interview.picked(said, OFFERED) == index
+
+
+@pytest.mark.parametrize("said", ["Another time", "tuesday", "none of those work", "not the first one",
+                                  "can we do next month?", "11:00", ""])
+def test_anything_else_picks_no_time(said):
+    assert interview.picked(said, OFFERED) is None

@@ -89,3 +89,28 @@ def test_a_service_that_keeps_failing_waits_longer_each_time(monkeypatch):
     restarts.started_now("actions")
     clock[0] += 120  # ran for two minutes before it stopped: quickly back
     assert restarts.next_wait("actions") == 1
+
+
+def test_a_message_keeps_the_browsers_time_zone_only_when_it_is_a_real_one():
+    from channels.visitors import visitor_metadata
+
+    assert visitor_metadata({"time_zone": "America/New_York"}, "s1")["time_zone"] == "America/New_York"
+    for sent in ("../../etc/passwd", "Mars/Olympus_Mons", "Europe/Berlin\n", 42, "x" * 100):
+        assert "time_zone" not in visitor_metadata({"time_zone": sent}, "s1"), sent
+
+
+def test_the_web_access_log_never_holds_the_secret_of_a_visitors_meeting_link(caplog):
+    import logging
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.web.app import AccessLog
+
+    logger = logging.getLogger("aiohttp.access")
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        AccessLog(logger, "").log(make_mocked_request("POST", "/meetings/Secret_Token-123456789/cancel"),
+                                  web.Response(status=303), 0.01)
+        AccessLog(logger, "").log(make_mocked_request("GET", "/inbox/briefs/7"), web.Response(), 0.01)
+    assert "Secret_Token" not in caplog.text
+    assert '"POST /meetings/…/cancel" 303' in caplog.text and '"GET /inbox/briefs/7" 200' in caplog.text

@@ -209,3 +209,86 @@ def test_no_template_marks_text_as_safe(name):
     source = render.ENVIRONMENT.loader.get_source(render.ENVIRONMENT, name)[0]
     assert not re.search(r"\|\s*safe\b", source) and "Markup" not in source
     assert render.ENVIRONMENT.autoescape is True
+
+
+def a_call(**changes) -> dict:
+    """Shaped like Meeting.to_json(), with `when` and `zone` as the brief page's handler adds them."""
+    return {"id": 1, "brief_id": 42, "salesperson": "ann " + HOSTILE, "starts_at": "2026-12-01T09:00:00Z",
+            "minutes": 30, "visitor_time_zone": "America/New_York", "status": "booked", "past": False,
+            "created_at": "2026-11-26T09:31:00Z", "when": "Tue 1 Dec, 10:00", "zone": "Europe/Berlin", **changes}
+
+
+def test_the_brief_shows_its_calls_in_print_too_and_nothing_without_them():
+    calls = [a_call(status="cancelled"), a_call(id=2, when="Wed 2 Dec, 11:30", status=ATTRIBUTE)]
+    for printable in (False, True):
+        page = parse(render.page("brief.html", brief=a_brief(), events=EVENTS, meetings=calls, user=USER, csrf=CSRF,
+                                 printable=printable))
+        assert f"Call booked: Tue 1 Dec, 10:00 (Europe/Berlin), 30 min, with ann {HOSTILE} · cancelled" in page.text
+        assert f"Call booked: Wed 2 Dec, 11:30 (Europe/Berlin), 30 min, with ann {HOSTILE} · {ATTRIBUTE}" in page.text
+        assert page.find("p", class_="meta call call-cancelled")
+        assert page.find("p", class_="meta call call-" + ATTRIBUTE)  # a status stays inside its attribute
+    assert "Call booked" not in brief_page().text
+    assert "Call booked" not in parse(render.page("brief.html", brief=a_brief(), events=[], meetings=[], user=USER,
+                                                  csrf=CSRF, printable=False)).text
+
+
+def availability_page(**changes) -> Parsed:
+    context = {"time_zone": "Europe/Berlin", "hours": "mon 09:00-17:00", "error": "", "slots": [], "zone": "UTC",
+               "horizon": 21, "time_zones": ("Europe/Berlin", "UTC"), "saved": False, "invitations": True,
+               "user": USER, "csrf": CSRF, **changes}
+    return parse(render.page("availability.html", **context))
+
+
+def test_the_availability_form_keeps_what_was_typed_as_text():
+    page = availability_page(time_zone=ATTRIBUTE, hours="mon " + HOSTILE, error="Unknown " + HOSTILE)
+    assert page.find("input", id="time_zone", name="time_zone", value=ATTRIBUTE, list="time-zones")
+    assert page.find("textarea", id="hours", name="hours") and "mon " + HOSTILE in page.text
+    assert page.find("p", class_="error", role="alert") and "Unknown " + HOSTILE in page.text
+    assert page.find("option", value="Europe/Berlin") and page.find("option", value="UTC")
+    assert page.find("form", method="post", action="/inbox/availability")
+    assert len(page.find("input", type="hidden", name="csrf", value=CSRF)) == 2  # and the sign-out form's
+    assert "None in the next 21 days" in page.text and "Saved" not in page.text and "SMTP_URL" not in page.text
+    assert page.find("a", href="/inbox/availability")  # the inbox's nav
+
+
+def test_the_availability_page_shows_the_slots_just_saved_and_says_when_nobody_can_book():
+    page = availability_page(saved=True, slots=["Tue 1 Dec, 10:00", "Tue 1 Dec, 10:30"], zone="Europe/Berlin",
+                             invitations=False)
+    assert page.find("p", class_="notice", role="status") and not page.find("p", class_="error")
+    assert "Tue 1 Dec, 10:00 (Europe/Berlin) Tue 1 Dec, 10:30 (Europe/Berlin)" in page.text
+    assert "None in the next" not in page.text and "set SMTP_URL" in page.text
+
+
+def meeting_page(**changes) -> Parsed:
+    context = {"meeting": a_call(), "token": "Tok_en-0123456789abcdef", "when": "Tue 1 Dec, 04:00",
+               "zone": "America/New_York", "slots": [("2026-12-01T10:00:00Z", "Tue 1 Dec, 05:00"),
+                                                     ("2026-12-01T10:30:00Z", "Tue 1 Dec, 05:30")],
+               "done": "", "error": "", "csrf": ATTRIBUTE, "company": "Acme " + HOSTILE, **changes}
+    return parse(render.page("meeting.html", **context))
+
+
+def test_a_visitors_call_page_offers_to_move_or_cancel_it_and_looks_like_the_site():
+    page = meeting_page(error="Taken " + HOSTILE)
+    assert [form["action"] for form in page.find("form")] == ["/meetings/Tok_en-0123456789abcdef/move",
+                                                              "/meetings/Tok_en-0123456789abcdef/cancel"]
+    assert len(page.find("input", type="hidden", name="csrf", value=ATTRIBUTE)) == 2
+    assert [radio["value"] for radio in page.find("input", type="radio", name="start")] == [
+        "2026-12-01T10:00:00Z", "2026-12-01T10:30:00Z"]
+    assert "Tue 1 Dec, 04:00 (America/New_York), 30 minutes · booked" in page.text
+    assert "Tue 1 Dec, 05:00" in page.text and "Move it" in page.text and "Cancel the call" in page.text
+    assert "Your call with Acme " + HOSTILE in page.text and "Taken " + HOSTILE in page.text
+    assert page.find("link", rel="stylesheet", href="/static/site.css") and not page.find("nav")
+    assert page.find("meta", name="viewport", content="width=device-width, initial-scale=1")
+
+
+def test_a_cancelled_or_unknown_call_has_nothing_to_post():
+    cancelled = meeting_page(meeting=a_call(status="cancelled"), slots=[], done="Your call is cancelled.")
+    assert not cancelled.find("form") and "30 minutes · cancelled" in cancelled.text
+    assert cancelled.find("p", class_="notice", role="status")
+    unknown = meeting_page(meeting=None, when="", zone="", slots=[])
+    assert not unknown.find("form") and "We cannot find this call" in unknown.text
+    no_times = meeting_page(slots=[])
+    assert "No other time is free at the moment." in no_times.text and not no_times.find("input", type="radio")
+    assert [form["action"] for form in no_times.find("form")][-1].endswith("/cancel")
+    begun = meeting_page(meeting=a_call(past=True))
+    assert not begun.find("form") and "can no longer be moved or cancelled" in begun.text

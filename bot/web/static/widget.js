@@ -102,10 +102,14 @@
   var started = false;
   var paused = false; // a person has taken over: no "typing…" from the bot
 
+  // The visitor's time zone, so that call times are offered as they read them.
+  function timeZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || null; } catch (e) { return null; }
+  }
   function emit(message, metadata, acknowledged) {
     var payload = { message: message, session_id: sessionId,
-                    customData: Object.assign({ page_url: location.href, referrer: document.referrer || null },
-                                              metadata || {}) };
+                    customData: Object.assign({ page_url: location.href, referrer: document.referrer || null,
+                                                time_zone: timeZone() }, metadata || {}) };
     // An extra argument that is not a function would reach Rasa's handler as data and break it.
     if (acknowledged) socket.emit("user_uttered", payload, acknowledged);
     else socket.emit("user_uttered", payload);
