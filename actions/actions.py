@@ -298,6 +298,15 @@ class ValidateContactForm(FreeTextFormValidation):
             return [slot for slot in domain_slots if slot != PLAYBACK_SLOT]
         return domain_slots
 
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[EventType]:
+        text, intent = tracker.latest_message.get("text") or "", _intent(tracker)
+        if tracker.get_slot("requested_slot") == "email" and _asks_instead_of_giving_an_email(tracker, text, intent):
+            # "Can I give my phone number instead?": why we ask, and the question again (once), not "invalid".
+            dispatcher.utter_message(response="utter_explain_why")
+            return [SlotSet("email", None), SlotSet("email_rejected", False)]
+        return await super().get_extraction_events(dispatcher, tracker, domain)
+
     def answer_value(self, slot: str, text: str, tracker: Tracker) -> Any:
         if slot == "contact_consent":  # yes, no, or None (unclear: asked again)
             return interview.consent_from(text, _intent(tracker))
@@ -306,6 +315,10 @@ class ValidateContactForm(FreeTextFormValidation):
     def validate_answer(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
         if slot == PLAYBACK_SLOT:
             return _played_back(str(value or ""), tracker)
+        together = interview.details_in_one_message(str(value or "")) if slot in CONTACT_SLOTS else {}
+        if together:  # "Maria Gonzalez, maria@bright.com, Bright Dental": nothing asked twice
+            return {**{name: detail for name, detail in together.items() if tracker.get_slot(name) is None
+                       or name == slot}, "email_rejected": False}
         asked_twice = _times_asked(tracker, slot) >= 2
         if slot == "contact_consent":  # answer_value read the yes or no; a text is from Rasa's own mapping
             consent = value if isinstance(value, bool) else interview.consent_from(str(value or ""), _intent(tracker))
@@ -316,6 +329,8 @@ class ValidateContactForm(FreeTextFormValidation):
                 return {"contact_consent": True, "email": details["email"], "email_rejected": False}
             # Unclear twice: no contact details without a yes, and no third time asking.
             return {"contact_consent": False if consent is None and asked_twice else consent}
+        if slot == "email" and value is None:  # a question where the email was asked: asked again
+            return {"email": None, "email_rejected": False}
         if slot == "email":
             address = contact.normalise_email(str(value))
             # "I don't know", or invalid twice: go on without it rather than ask a third time.
@@ -352,6 +367,14 @@ def _played_back(said: str, tracker: Tracker) -> Dict[Text, Any]:
     return {**changes, PLAYBACK_SLOT: {"result": reading, "slot": slot, "before": slots.get(slot), "said": said},
             "buying_stage": result.buying_stage, "qualified": result.qualified,
             "nurture_reason": result.nurture_reason}
+
+
+def _asks_instead_of_giving_an_email(tracker: Tracker, text: str, intent: str) -> bool:
+    """A question typed where the email was asked, the first time, that no rule answers (not a product question,
+    not a request for a person)."""
+    return "@" not in text and contact.spelled_out(text) is None and interview.asks_question(text) \
+        and intent not in interview.QUESTION_INTENTS and not interview.asks_for_a_person(text, intent) \
+        and not interview.asks_to_be_contacted(text) and _times_asked(tracker, "email") < 2
 
 
 class ActionAssess(Action):

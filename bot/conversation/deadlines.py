@@ -8,6 +8,7 @@ weekdays ("by Friday"), "tomorrow" and months ("in March"). Our own table reads 
 misreads: durations in words and in context ("two weeks", "a couple of months", "in a fortnight", but not "for
 two weeks", "two weeks ago" or "a year of data"), days of the month without a month ("by the 3rd"), dotted dates
 ("15.01."), periods and where in them ("end of March", "mid-April", "Q2", "end of Q1", "next quarter", "FY27",
+"the January sales" as a deadline, read at the start of that month,
 "end of the fiscal year", "this month", "later this year"), "next Friday" (Friday of next week), seasons,
 holidays and shopping events, and urgency ("ASAP", "urgently", "as soon as the new hires start"). Words that are
 only sometimes dates count only where they are used as dates: "we may lose clients", "the march to digital",
@@ -598,6 +599,23 @@ def _periods(text: str, today: dt.date) -> Iterator[Found]:
             yield match.start(), match.end(), months, "period under way" if under_way else "period"
 
 
+# A month naming an event that a deadline is set by: "before the January sales", "ahead of our March launch".
+MONTH_EVENT = re.compile(r"\b(?P<prep>by|before|until|for|ahead of|in time for|prior to|no later than)\s+"
+                         r"(?:the|our|their|its|this year's|next year's)\s+(?P<month>" + MONTH_WORD + r")\s+"
+                         r"(?P<event>[a-z][a-z-]+)")
+
+
+def _month_events(text: str, today: dt.date) -> Iterator[Found]:
+    years = range(today.year - 1, today.year + 3)
+    for match in MONTH_EVENT.finditer(text):
+        if match.group("event") in ("of", "and", "or", "to", "through", "thru"):
+            continue  # "the January of 2028", a list of months: the other rules read them
+        months, _ = _named((_month(y, MONTHS[match.group("month")]) for y in years), None, "start",
+                           match.group("prep"), today)
+        if months is not None:
+            yield match.start(), match.end(), months, "month event"
+
+
 def _past(text: str) -> Iterator[Found]:
     for match in PAST_WORDS.finditer(text):
         if match.group(0) == "yesterday" and URGENT.search(text[max(0, match.start() - 40):match.end()]):
@@ -619,9 +637,14 @@ MAY_AS_VERB = re.compile(r"\s+(?:be|not|or may|have|need|want|also|well|still|lo
                          r"|only|go|move|end|start|decide|consider|change|come|use|buy)\b")
 
 
+A_DOMAIN = re.compile(r"\.(?:com|io|app|co|net|org|ai|dev|so|me)\b")  # "monday.com" is a tool, not a weekday
+
+
 def _used_as_date(text: str, start: int, end: int, word: str) -> bool:
     """A month or weekday name that stands where a date stands: "by March", "March 3", "on Fri", "March."."""
     before, after = text[:start], text[end:]
+    if A_DOMAIN.match(after):
+        return False
     if DAY_AFTER.match(after) or DAY_BEFORE.search(before):
         return True
     if word == "may" and MAY_AS_VERB.match(after):
@@ -646,7 +669,8 @@ def _unsure_words(text: str) -> List[Tuple[int, int]]:
     for match in AMBIGUOUS_WEEKDAY.finditer(text):
         day = match.group("day")
         recurring = match.group("plural") or re.search(r"\b(?:every|each)\s+$", text[:match.start()])
-        if recurring or (len(day) <= 3 and not _used_as_date(text, match.start(), match.end(), day)):
+        if recurring or A_DOMAIN.match(text[match.end():]) or (
+                len(day) <= 3 and not _used_as_date(text, match.start(), match.end(), day)):
             masked.append(match.span())
     for match in SLASHED.finditer(text):
         a, b = int(match.group("a")), int(match.group("b"))
@@ -741,7 +765,8 @@ def read(text: Optional[str], today: dt.date) -> Reading:
     claimed: List[Found] = []
     # Each round claims its spans before the next, and within a round the longer reading wins: "Black Friday"
     # before "Friday", "end of the fiscal year" before "year", our readings before dateparser's.
-    _claim(list(_past(said)) + list(_holidays(said, today)) + list(_urgency(said)), claimed)
+    _claim(list(_past(said)) + list(_holidays(said, today)) + list(_urgency(said)) + list(_month_events(said, today)),
+           claimed)
     _claim(list(_periods(said, today)) + list(_ordinals(said, today)) + list(_dotted(said, today)), claimed)
     _claim(list(_durations(said)) + list(_vague_plurals(said)) + list(_next_weeks(said, today)), claimed)
     rest = _mask(said, [(start, end) for start, end, _, _ in claimed] + _unsure_words(said))

@@ -388,6 +388,28 @@ def details_given(text: str, asked_again: bool) -> Dict[str, str]:
     return {}
 
 
+DETAIL_SEPARATORS = re.compile(r"\s*(?:[,;|/\n]|\s[-–—]\s)\s*")
+DETAIL_LABELS = re.compile(r"^(?:(?:my )?(?:full )?name(?: is|:)?|i'?m|i am|this is|it'?s|e-?mail(?: is|:)?|"
+                           r"company(?: is|:)?|(?:and )?(?:i work )?(?:at|for|from|with))\s+", re.IGNORECASE)
+
+
+def details_in_one_message(text: str) -> Dict[str, str]:
+    """Name, email and company typed together where one of them was asked ("Maria Gonzalez, maria@bright.com,
+    Bright Dental"): the email, and of the other parts the first as the name and the next as the company, each
+    only if it reads as one; {} unless there is an email and something besides it."""
+    parts = [part for part in DETAIL_SEPARATORS.split(text or "") if part]
+    address = normalise_email(text) if "@" in text else None
+    if address is None or len(parts) < 2:
+        return {}
+    found = {"email": address}
+    others = [DETAIL_LABELS.sub("", part).strip(" .!") for part in parts if "@" not in part]
+    others = [part for part in others if part and looks_like_a_name(part) and not CONSENT_WORDS.search(part)
+              and part.lower() not in NOT_NAMES and not GREETING.match(part) and not SMALL_TALK.search(part)]
+    for slot, part in zip(("name", "company"), others):
+        found[slot] = part
+    return found if len(found) > 1 else {}
+
+
 ASKS_TO_BE_CONTACTED = re.compile(r"\b(?:contact|call|e-?mail|reach|get in touch|changed my mind|follow up|send"
                                   r"|on second thought|second thoughts)\b",
                                   re.IGNORECASE)

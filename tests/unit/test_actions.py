@@ -285,3 +285,32 @@ def test_a_bare_yes_or_a_question_gets_the_times_once_more_then_counts_as_a_repl
     assert [message["text"] for message in messages] == [product.answer("ask_free_trial")]
     again = offer_state("yes", "affirm", asked_before=2)
     assert slot_events(run(actions.ValidateBookingForm(), again)[1]) == {"meeting_start": "yes"}
+
+
+def test_all_contact_details_in_one_message_fill_every_question_they_answer():
+    said = "Priya Raman / priya@raman-labs.com / Raman Labs"
+    state = contact_state(said, "inform", "name", said, {"contact_consent": True})
+    _, events = run(actions.ValidateContactForm(), state)
+    assert slot_events(events) | {"requested_slot": None} == {
+        "name": "Priya Raman", "email": "priya@raman-labs.com", "company": "Raman Labs", "email_rejected": False,
+        "requested_slot": None}
+
+
+def test_an_email_spelled_out_against_robots_is_taken():
+    said = "it's priya at raman-labs dot com"
+    state = contact_state(said, "inform", "email", said, {"contact_consent": True})
+    _, events = run(actions.ValidateContactForm(), state)
+    assert slot_events(events)["email"] == "priya@raman-labs.com"
+
+
+def test_a_question_where_the_email_was_asked_is_answered_not_called_an_invalid_address():
+    said = "can I give you my phone number instead?"
+    state = contact_state(said, "inform", "email", said, {"contact_consent": True, "name": "Lee"})
+    state.events.insert(-2, {"event": "bot", "metadata": {"utter_action": "utter_ask_email"}})
+    messages, events = run(actions.ValidateContactForm(), state)
+    assert [message["response"] for message in messages] == ["utter_explain_why"]
+    assert slot_events(events) == {"email": None, "email_rejected": False, "requested_slot": "email"}
+    state.events.insert(-2, {"event": "bot", "metadata": {"utter_action": "utter_ask_email"}})  # asked again
+    messages, events = run(actions.ValidateContactForm(), state)
+    assert messages == [] and slot_events(events)["email_rejected"] is False  # no third time: skipped
+    assert "email" in slot_events(events)["skipped_slots"]

@@ -147,6 +147,13 @@ READS = MISSED + [
     ("our hubspot contract runs out at the end of january", on(2027, 1, 31)),
 ]
 
+# A month naming the event a deadline is set by (a visitor nurtured "with no date" although they gave one).
+READS += [
+    ("before the January sales", on(2027, 1, 1)),
+    ("ahead of our March launch", on(2027, 3, 1)),
+    ("we need it for the June conference", on(2027, 6, 1)),
+]
+
 NO_DEADLINE = [
     "no rush",
     "whenever",
@@ -155,6 +162,8 @@ NO_DEADLINE = [
     "we may lose clients if this goes on",
     "march of progress",
     "the march to digital is hard for us",
+    "before the march to digital we used paper",
+    "we tried monday.com and it was too complex",
     "we sat down with the team last night",
     "not urgent",
     "nothing urgent tbh",

@@ -275,3 +275,22 @@ def test_the_time_a_visitor_picks_from_the_offer(said, index):
                                   "can we do next month?", "11:00", ""])
 def test_anything_else_picks_no_time(said):
     assert interview.picked(said, OFFERED) is None
+
+
+@pytest.mark.parametrize("typed, found", [
+    ("Maria Gonzalez, maria@brightdental.com, Bright Dental",
+     {"name": "Maria Gonzalez", "email": "maria@brightdental.com", "company": "Bright Dental"}),
+    ("Name: Tom Becker\nEmail: tom@northwind.io\nCompany: Northwind Logistics",
+     {"name": "Tom Becker", "email": "tom@northwind.io", "company": "Northwind Logistics"}),
+    ("I'm Ana - ana@acme-corp.com - from Acme Corp", {"name": "Ana", "email": "ana@acme-corp.com",
+                                                       "company": "Acme Corp"}),
+    ("Lee Park; lee@parkoutdoor.com", {"name": "Lee Park", "email": "lee@parkoutdoor.com"}),
+])
+def test_contact_details_typed_together_are_told_apart(typed, found):
+    assert interview.details_in_one_message(typed) == found
+
+
+@pytest.mark.parametrize("typed", ["lee@parkoutdoor.com", "sure, lee@parkoutdoor.com", "lee@parkoutdoor.com, thanks!",
+                                   "Lee Park, Park Outdoor"])
+def test_one_detail_with_small_talk_is_not_taken_apart(typed):
+    assert interview.details_in_one_message(typed) == {}
