@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Iterable, List, Optional, Tuple
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -38,3 +38,40 @@ def normalise_email(text: str) -> Optional[str]:
     if not tld.isalpha() or len(tld) < 2:
         return None
     return result.normalized
+
+
+# A phone number as people type it: "+44 20 7946 0958", "(555) 123-4567", "0176 1234567".
+PHONE = re.compile(r"(?<![\w@/.-])(\+?\(?\d[\d ()./-]{5,}\d)(?![\w@/-])")
+DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
+def phone_numbers(text: str) -> List[str]:
+    """The phone numbers in a message: 7 to 15 digits (10 when written without spaces or signs), not a date
+    ("2026-11-29") nor an amount."""
+    found = []
+    for match in PHONE.finditer(text or ""):
+        number = match.group(1).strip()
+        digits = re.sub(r"\D", "", number)
+        grouped = number.startswith("+") or not number.isdigit()  # "order 1234567" is no phone number
+        if 7 <= len(digits) <= 15 and (grouped or len(digits) >= 10) and not DATE_LIKE.match(number) \
+                and not re.search(r"[$€£]\s*$", text[:match.start()]):
+            found.append(number)
+    return found
+
+
+def details_in(visitor_messages: Iterable[str]) -> List[Tuple[str, str]]:
+    """The email addresses and phone numbers a visitor typed anywhere in a conversation, once each (whatever the
+    case or spacing), in order: what a salesperson may take as the contact with one click."""
+    found: List[Tuple[str, str]] = []
+    seen = set()
+    for text in visitor_messages:
+        text = text or ""
+        spelled = spelled_out(text)
+        addresses = [normalise_email(word) for word in text.split() if "@" in word]
+        addresses += [normalise_email(spelled)] if spelled else []
+        for kind, value, key in [("email", a, a.lower()) for a in addresses if a] + [
+                ("phone", n, re.sub(r"\D", "", n)) for n in phone_numbers(text)]:
+            if (kind, key) not in seen:
+                seen.add((kind, key))
+                found.append((kind, value))
+    return found

@@ -89,6 +89,25 @@ def add_note(brief_id: int, text: str, actor: str, url: Optional[str] = None) ->
     _change(brief_id, actor, "note", text, url)
 
 
+CONTACT_KINDS = ("email", "phone")
+
+
+def set_contact(brief_id: int, kind: str, value: str, actor: str, url: Optional[str] = None) -> None:
+    """Takes an email or phone number the visitor typed in the conversation as the brief's contact (the lead's
+    too, for an email: a later visit is matched by it)."""
+    if kind not in CONTACT_KINDS:
+        raise ValueError(f"Unknown contact detail {kind!r}: use one of {', '.join(CONTACT_KINDS)}.")
+    with Session(engine(url), future=True) as session, session.begin():
+        brief = session.get(Brief, brief_id, with_for_update=True)
+        if brief is None:
+            raise NotFound(brief_id)
+        brief.contact = {**(brief.contact or {}), kind: value}
+        if kind == "email":
+            brief.lead.email = value
+        session.add(BriefEvent(brief_id=brief_id, actor=actor, kind="contact",
+                               detail=f"{kind} taken from the conversation: {value}"))
+
+
 def record_message(brief_id: int, text: str, actor: str, url: Optional[str] = None) -> None:
     _change(brief_id, actor, "message", text, url)
 

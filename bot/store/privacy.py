@@ -27,7 +27,7 @@ from bot.store.engine import check_reachable, engine
 from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, InterviewProgress, Lead, Meeting, MeetingEmail
 
 # What salespeople wrote about or to the visitor; claims and status changes say nothing about them.
-PERSONAL_EVENT_KINDS = ("note", "message")
+PERSONAL_EVENT_KINDS = ("note", "message", "contact")
 ERASED = "erased"  # an erased brief's status: not work for anyone any more
 
 

@@ -10,6 +10,7 @@ import zoneinfo
 from aiohttp import web
 
 from bot import config
+from bot.conversation import contact
 from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
 from bot.sales import booking, dashboard, inbox, outcomes
@@ -70,13 +71,28 @@ def _calls(brief_id: int) -> list:
     return calls
 
 
+async def _typed_details(request: web.Request, brief: dict) -> list:
+    """The emails and phone numbers the visitor typed, in the brief's transcript or since (the live conversation,
+    when Rasa answers): (kind, value) pairs a salesperson may take as the contact."""
+    said = [line["text"] for line in brief["transcript"] if line.get("speaker") == "visitor"]
+    try:
+        tracker = await rasa_client.tracker(request, brief["sender_id"])
+        said += [line["text"] for line in visible_messages(tracker.get("events") or []) if line["speaker"] == "visitor"]
+    except web.HTTPBadGateway:
+        pass  # the brief's own transcript still offers what was typed before the handoff
+    return contact.details_in(said)
+
+
 async def brief_page(request: web.Request) -> web.Response:
     brief = await _brief_or_404(request)
     events = await in_thread(inbox.history, brief["id"])
     calls = await in_thread(_calls, brief["id"])
     user = request["user"]
     printable = request.path.endswith("/print")
-    return web.Response(text=render.page("brief.html", brief=brief, events=events, meetings=calls,
+    known = brief["contact"] or {}
+    offers = [] if printable else [(kind, value) for kind, value in await _typed_details(request, brief)
+                                   if (known.get(kind) or "").lower() != value.lower()]
+    return web.Response(text=render.page("brief.html", brief=brief, events=events, meetings=calls, offers=offers,
                                          printable=printable, user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
@@ -99,6 +115,11 @@ async def change(request: web.Request) -> web.StreamResponse:
                                           [{"event": "pause"}, {"event": "bot", "text": text,
                                                                 "metadata": {"agent": actor}}])
             await in_thread(inbox.record_message, brief["id"], text, actor)
+        elif action == "contact":
+            typed = (str(form.get("kind", "")), str(form.get("value", "")))
+            if typed not in await _typed_details(request, brief):  # only what the visitor typed, as they typed it
+                raise ValueError("Only an email or phone number the visitor typed in the conversation can be taken.")
+            await in_thread(inbox.set_contact, brief["id"], *typed, actor)
         elif action == "hand-back":
             # A bare "resume" leaves the handoff as the bot's last action, and the next message would
             # replay it: the bot listens again first, as it would have had it not been paused.

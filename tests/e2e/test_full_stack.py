@@ -11,7 +11,7 @@ import pytest
 from bot.conversation import product
 from bot.store import briefs as store
 from tests.e2e.stack import CONVERSATIONS, SALES_TOKEN
-from tests.helpers import http
+from tests.helpers import Client, http
 
 PLAYED = [
     "qualified visitor who greets first and agrees to be contacted",
@@ -105,6 +105,25 @@ def test_after_a_handoff_the_bot_stays_quiet(stack, played):
     sender, _ = played["asks for a person in the middle of the interview"]
     assert stack.say(sender, "hello? anyone there?") == []
     assert stack.tracker(sender)["paused"] is True
+
+
+def test_an_email_typed_after_the_handoff_is_offered_as_the_contact(stack, played):
+    from bot.sales import accounts
+
+    sender, _ = played["asks for a person in the middle of the interview"]
+    assert stack.say(sender, "ok, in case I miss you: it's noor.haddad@clinicflow-demo.com") == []  # still paused
+    [brief] = stack.briefs(sender)
+    assert brief["contact"] is None or not brief["contact"].get("email")
+    address = f"ann-{uuid.uuid4().hex[:6]}@acme.io"
+    accounts.add_user(address, "correct horse battery", url=stack.database_url)
+    client = Client(stack.web)
+    client.sign_in(address)
+    page = client.request("GET", f"/inbox/briefs/{brief['id']}")[2]
+    assert "Use noor.haddad@clinicflow-demo.com as the email" in page
+    client.request("POST", f"/inbox/briefs/{brief['id']}/contact", {
+        "csrf": client.csrf(f"/inbox/briefs/{brief['id']}"), "kind": "email",
+        "value": "noor.haddad@clinicflow-demo.com"})
+    assert stack.briefs(sender)[0]["contact"]["email"] == "noor.haddad@clinicflow-demo.com"
 
 
 def test_rasa_http_api_needs_the_token(stack, played):

@@ -334,3 +334,28 @@ def test_of_two_claims_at_the_same_moment_exactly_one_wins(database_url, monkeyp
     else:
         assert sorted(outcomes.values()) == sorted(["claimed", f"{winner} has just claimed this brief; take it "
                                                                "over explicitly."])
+
+
+def test_an_email_or_phone_the_visitor_typed_is_taken_as_the_contact_in_one_click(web_app, salesperson):
+    said = ["can a person just call me? +44 20 7946 0958", "or write to lee at parkoutdoor dot com <b>x</b>"]
+    events = [{"event": "user", "text": text, "timestamp": 1790000000.0 + n} for n, text in enumerate(said)]
+    answers = {"struggle": "returns pile up", "trigger": None, "timeline": None}
+    brief_id = store.save_handoff(brief.build("v-typed", answers, assess(answers, dt.date(2026, 11, 26)),
+                                              "visitor_requested_human", None, events))
+    client = Client(web_app)
+    client.sign_in()
+    page = client.request("GET", f"/inbox/briefs/{brief_id}")[2]
+    assert "not given" in page  # nothing was asked, but the visitor typed both
+    offered = re.findall(r'name="kind" value="(\w+)"><input type="hidden" name="value"\s+value="([^"]+)"', page)
+    assert offered == [("phone", "+44 20 7946 0958"), ("email", "lee@parkoutdoor.com")]
+    token = client.csrf(f"/inbox/briefs/{brief_id}")
+    forged = client.request("POST", f"/inbox/briefs/{brief_id}/contact",
+                            {"csrf": token, "kind": "email", "value": "attacker@evil.example"})
+    assert forged[0] == 400 and store.get_brief(brief_id)["contact"] is None  # only what the visitor typed
+    client.request("POST", f"/inbox/briefs/{brief_id}/contact",
+                   {"csrf": token, "kind": "email", "value": "lee@parkoutdoor.com"})
+    assert store.get_brief(brief_id)["contact"] == {"email": "lee@parkoutdoor.com"}
+    assert inbox.history(brief_id)[-1]["detail"] == "email taken from the conversation: lee@parkoutdoor.com"
+    page = client.request("GET", f"/inbox/briefs/{brief_id}")[2]
+    assert "lee@parkoutdoor.com" in page.split("<h2>Contact</h2>")[1].split("</p>")[0]
+    assert re.findall(r'name="kind" value="(\w+)"', page) == ["phone"]  # the email is no longer offered
