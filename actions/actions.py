@@ -429,7 +429,7 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = tracker.current_slot_values()
         if slots.get(BOOKING_BRIEF_SLOT):  # handed over already, and offered a call: no second brief
-            dispatcher.utter_message(response="utter_booking_declined")
+            dispatcher.utter_message(response="utter_booking_declined", handed_over=True)
             return [SlotSet("requested_slot", None), ActiveLoop(None), ConversationPaused()]
         said = tracker.latest_message.get("text") or ""
         asking_now = interview.asks_for_a_person(said, _intent(tracker)) and said not in slots.values()
@@ -482,12 +482,15 @@ class ActionHandoff(Action):
                 logger.exception("Could not keep the brief for %r on disk either", tracker.sender_id)
                 dispatcher.utter_message(text=product.message("handoff_failed"))
                 return closed
-        # Promise a reply by email only to visitors who gave one.
-        dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"))
         # A person has the conversation now: handed back, the bot answers questions but does not restart the interview.
         closed.append(SlotSet("interview_done", True))
-        if brief_id is not None and reason == "qualified" and reachable and await asyncio.to_thread(booking.bookable):
-            # A ready buyer may book a call at once (booking_form; action_book_call pauses the bot after it).
+        # A ready buyer may book a call at once (booking_form; action_book_call pauses the bot after it).
+        booking_offered = brief_id is not None and reason == "qualified" and reachable \
+            and await asyncio.to_thread(booking.bookable)
+        # Promise a reply by email only to visitors who gave one; the widget stops showing the bot "typing…".
+        dispatcher.utter_message(text=product.message("handoff" if reachable else "handoff_no_email"),
+                                 **({} if booking_offered else {"handed_over": True}))
+        if booking_offered:
             return closed + [SlotSet(BOOKING_BRIEF_SLOT, brief_id), FollowupAction("booking_form")]
         return closed + [ConversationPaused()]
 
@@ -637,7 +640,7 @@ class ActionBookCall(Action):
         chosen = interview.picked(tracker.get_slot(MEETING_SLOT) or "", [time["label"] for time in offer])
         slots = tracker.current_slot_values()
         if chosen is None:
-            dispatcher.utter_message(response="utter_booking_declined")
+            dispatcher.utter_message(response="utter_booking_declined", handed_over=True)
             return [ConversationPaused()]
         where = _visitor_time_zone(tracker)
         booked = await asyncio.to_thread(
@@ -646,6 +649,6 @@ class ActionBookCall(Action):
         if booked is None:
             dispatcher.utter_message(response="utter_booking_taken")
             return [SlotSet(MEETING_SLOT, None), FollowupAction("booking_form")]
-        dispatcher.utter_message(response="utter_booked", when=offer[chosen]["label"],
+        dispatcher.utter_message(response="utter_booked", when=offer[chosen]["label"], handed_over=True,
                                  time_zone=booking.zone_name(where), email=interview.email(slots))
         return [ConversationPaused()]

@@ -91,6 +91,22 @@ class _Recording(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
+# What a widget may learn about a message besides its text: the salesperson who wrote it (their name), or that the
+# bot just handed the conversation to a person or took it back (the widget shows "typing…" only for the bot).
+SPEAKER_KEYS = ("agent_name", "handed_over", "handed_back")
+
+
+class VisitorOutput(SocketIOOutput):
+    """Rasa's socket.io output, plus SPEAKER_KEYS when a message has them (widgets that do not know them, such as
+    rasa-webchat, ignore them)."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        extra = {key: message[key] for key in SPEAKER_KEYS if message.get(key)}
+        if not extra or not message.get("text"):
+            return await super().send_response(recipient_id, message)
+        await self._send_message(recipient_id, {"text": message["text"], **extra})
+
+
 class Guard:
     """What both channels do around Rasa's handling of one visitor message."""
 
@@ -225,7 +241,11 @@ class VisitorSocketIO(SocketIOInput):
             metadata = visitor_metadata(data.get(self.metadata_key), sources.get(sid, "unknown"))
             text = data.get("message", "")
             await guarded(UserMessage(text if isinstance(text, str) else "",
-                                      SocketIOOutput(sio, self.bot_message_evt), session_id,
+                                      VisitorOutput(sio, self.bot_message_evt), session_id,
                                       input_channel=self.name(), metadata=metadata))
 
         return blueprint
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """The output of the conversation API (a salesperson's message, the bot taking over again)."""
+        return VisitorOutput(self.sio, self.bot_message_evt) if self.sio else super().get_output_channel()

@@ -26,6 +26,8 @@ def visible_messages(events: Iterable[dict]) -> List[dict]:
             if speaker == "bot" and (event.get("metadata") or {}).get("agent"):
                 speaker = "agent"  # a salesperson wrote this from the inbox
             line = {"speaker": speaker, "text": event["text"], "timestamp": event.get("timestamp") or 0}
+            if speaker == "agent" and event["metadata"].get("agent_name"):
+                line["name"] = event["metadata"]["agent_name"]  # how the visitor's widget names them
             buttons = (event.get("data") or {}).get("buttons")
             if buttons:
                 line["buttons"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in buttons]

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -118,6 +119,12 @@ def signed_in(token: Optional[str], url: Optional[str] = None) -> Optional[Signe
 def sign_out(token: str, url: Optional[str] = None) -> None:
     with Session(engine(url), future=True) as session, session.begin():
         session.execute(delete(SignIn).where(SignIn.token_hash == _token_hash(token)))
+
+
+def display_name(email: str) -> str:
+    """How a visitor sees a salesperson in the chat: the first name their address gives ("sam.lee@acme.io": Sam)."""
+    first = re.split(r"[._+\-]", email.split("@", 1)[0])[0]
+    return first[:1].upper() + first[1:30] if first else "Sales"
 
 
 def exists(email: str, url: Optional[str] = None) -> bool:

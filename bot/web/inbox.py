@@ -10,10 +10,10 @@ import zoneinfo
 from aiohttp import web
 
 from bot import config
-from bot.conversation import contact
+from bot.conversation import contact, product
 from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
-from bot.sales import booking, dashboard, inbox, outcomes
+from bot.sales import accounts, booking, dashboard, inbox, outcomes
 from bot.store import briefs
 from bot.web import meetings, rasa_client, render
 from bot.web.common import BRIEF_ID, error, in_thread
@@ -111,9 +111,9 @@ async def change(request: web.Request) -> web.StreamResponse:
             text = str(form.get("message", "")).strip()
             if not text or len(text) > 2000:
                 raise ValueError("A message needs 1 to 2000 characters.")
+            said = {"agent": actor, "agent_name": accounts.display_name(actor)}  # the widget shows the name
             await rasa_client.post_events(request, brief["sender_id"],
-                                          [{"event": "pause"}, {"event": "bot", "text": text,
-                                                                "metadata": {"agent": actor}}])
+                                          [{"event": "pause"}, {"event": "bot", "text": text, "metadata": said}])
             await in_thread(inbox.record_message, brief["id"], text, actor)
         elif action == "contact":
             typed = (str(form.get("kind", "")), str(form.get("value", "")))
@@ -123,8 +123,11 @@ async def change(request: web.Request) -> web.StreamResponse:
         elif action == "hand-back":
             # A bare "resume" leaves the handoff as the bot's last action, and the next message would
             # replay it: the bot listens again first, as it would have had it not been paused.
-            await rasa_client.post_events(request, brief["sender_id"],
-                                          [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+            # The visitor hears that the bot is back (the widget then shows "typing…" for the bot again).
+            await rasa_client.post_events(request, brief["sender_id"], [
+                {"event": "resume"},
+                {"event": "bot", "text": product.message("handed_back"), "metadata": {"handed_back": True}},
+                {"event": "action", "name": "action_listen"}])
             await in_thread(inbox.record_hand_back, brief["id"], actor)
         else:
             raise web.HTTPNotFound(reason=f"No action {action!r}.")

@@ -183,6 +183,9 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     expect(bot_lines(page).last).to_contain_text("what's your email?")  # one skippable question first
     say(page, "skip")
     expect(bot_lines(page).last).to_have_text("Assistant: " + product.message("handoff_no_email"))
+    page.fill("#dsb-input", "ok, I'll wait here")
+    page.press("#dsb-input", "Enter")
+    expect(page.locator(".dsb-typing")).to_be_hidden()  # handed over: the bot will not answer, so no "typing…"
     session_id = page.evaluate("JSON.parse(localStorage.getItem('dsb-chat:' + '%s')).sessionId" % stack.rasa)
     [brief] = stack.briefs(session_id)
     link = f"<https://sales.acme.test/inbox/briefs/{brief['id']}|Open brief #{brief['id']}>"
@@ -203,18 +206,29 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     expect(inbox_page).to_have_url(f"{stack.web}/inbox/briefs/{brief['id']}")
     inbox_page.get_by_role("button", name="Claim").click()
     expect(inbox_page.locator(".meta").first).to_contain_text("claimed by ann@acme.io")
+    page.get_by_role("button", name="Close chat").click()  # the visitor closed the chat meanwhile
     inbox_page.get_by_label("Message to the visitor").fill("Hi, I'm Ann from sales. <b>How can I help?</b>")
     inbox_page.get_by_role("button", name="Send to visitor").click()
-    expect(bot_lines(page).last).to_have_text("Assistant: Hi, I'm Ann from sales. <b>How can I help?</b>",
-                                              timeout=30000)
+    expect(page.get_by_role("button", name="Talk to Acme Flow (1 new)")).to_be_visible(timeout=30000)
+    page.get_by_role("button", name="Talk to Acme Flow").click()
+    expect(page.locator(".dsb-badge")).to_be_hidden()
+    # The visitor sees a person join, by name, on the message as seen and as read out.
+    expect(page.locator(".dsb-agent").last).to_have_text("Ann: Hi, I'm Ann from sales. <b>How can I help?</b>",
+                                                         timeout=30000)
+    expect(page.locator(".dsb-note")).to_have_text(["Ann joined the chat"])
     say_without_reply = "could you call me tomorrow morning?"
     page.fill("#dsb-input", say_without_reply)
     page.press("#dsb-input", "Enter")
+    expect(page.locator(".dsb-typing")).to_be_hidden()  # a person answers: no bot "typing…" meanwhile
     expect(inbox_page.get_by_role("log", name="Live conversation")).to_contain_text(say_without_reply,
                                                                                      timeout=30000)
+    page.reload()
+    expect(page.locator(".dsb-agent").last).to_have_text("Ann: Hi, I'm Ann from sales. <b>How can I help?</b>",
+                                                         timeout=30000)
     inbox_page.screenshot(path=str(screenshots / "brief-page.png"), full_page=True)
     inbox_page.get_by_role("button", name="Hand back to the bot").click()
     expect(inbox_page.get_by_role("status")).to_have_text("The bot is answering this visitor.", timeout=30000)
+    expect(bot_lines(page).last).to_have_text("Assistant: " + product.message("handed_back"), timeout=30000)
     say(page, "thanks")
     expect(bot_lines(page).last).to_have_text("Assistant: You're welcome!")
     assert len(stack.briefs(session_id)) == 1  # handing back did not replay the handoff

@@ -114,3 +114,10 @@ def test_the_web_access_log_never_holds_the_secret_of_a_visitors_meeting_link(ca
         AccessLog(logger, "").log(make_mocked_request("GET", "/inbox/briefs/7"), web.Response(), 0.01)
     assert "Secret_Token" not in caplog.text
     assert '"POST /meetings/…/cancel" 303' in caplog.text and '"GET /inbox/briefs/7" 200' in caplog.text
+
+
+def test_a_salesperson_is_named_in_the_chat_by_the_first_name_their_address_gives():
+    from bot.sales.accounts import display_name
+
+    assert [display_name(e) for e in ("sam.lee@acme.io", "ann@acme.io", "j-p_smith@x.io", "@x.io")] == [
+        "Sam", "Ann", "J", "Sales"]

@@ -47,3 +47,13 @@ def test_the_visit_keeps_scheme_host_and_path_but_no_query_or_fragment():
                                            "referrer": "https://www.google.com/search"}
     event["metadata"] = {"page_url": "http://[broken", "referrer": "https://ann:pw@acme.test:8443/a/b?x=1"}
     assert conversation.visit([event]) == {"page_url": None, "referrer": "https://acme.test:8443/a/b"}
+
+
+def test_a_salespersons_message_carries_the_name_the_visitor_sees():
+    from bot.conversation.transcript import visible_messages
+
+    events = [{"event": "bot", "text": "Hi, Sam here", "timestamp": 1.0,
+               "metadata": {"agent": "sam.lee@acme.io", "agent_name": "Sam"}},
+              {"event": "bot", "text": "I'm the assistant again", "timestamp": 2.0, "metadata": {"handed_back": True}}]
+    assert [(line["speaker"], line.get("name")) for line in visible_messages(events)] == [("agent", "Sam"),
+                                                                                         ("bot", None)]

@@ -52,6 +52,15 @@
   root.style.setProperty("--dsb-color", config.color);
   var launcher = el("button", { class: "dsb-launcher", type: "button", "aria-expanded": "false",
                                 "aria-controls": "dsb-panel" }, config.title);
+  // Messages that arrived while the chat was closed (a salesperson's reply): counted on the launcher.
+  var badge = el("span", { class: "dsb-badge", hidden: "" });
+  launcher.appendChild(badge);
+  function setUnread(count) {
+    badge.textContent = count ? String(count) : "";
+    badge.hidden = !count;
+    if (count) launcher.setAttribute("aria-label", config.title + " (" + count + " new)");
+    else launcher.removeAttribute("aria-label");
+  }
   var panel = el("section", { class: "dsb-panel", id: "dsb-panel", role: "dialog", "aria-label": config.title,
                               hidden: "" });
   var header = el("header", { class: "dsb-header" });
@@ -74,11 +83,20 @@
   document.body.appendChild(root);
 
   var LABELS = { bot: "Assistant: ", agent: "Sales: ", visitor: "You: " };
-  function show(speaker, text) {
+  function show(speaker, text, name) {
     var item = el("li", { class: "dsb-msg dsb-" + speaker });
-    item.appendChild(el("span", { class: "dsb-visually-hidden" }, LABELS[speaker] || "Assistant: "));
+    if (speaker === "agent" && name) { // a person from the team: their name, seen and heard
+      item.appendChild(el("span", { class: "dsb-name" }, name));
+      item.appendChild(el("span", { class: "dsb-visually-hidden" }, ": "));
+    } else {
+      item.appendChild(el("span", { class: "dsb-visually-hidden" }, LABELS[speaker] || "Assistant: "));
+    }
     item.appendChild(document.createTextNode(text));
     log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+  function note(text) { // "Sam joined the chat"
+    log.appendChild(el("li", { class: "dsb-note", role: "status" }, text));
     log.scrollTop = log.scrollHeight;
   }
   function showReplies(buttons) {
@@ -156,7 +174,7 @@
   function render(history) {
     log.textContent = "";
     if (config.greeting) log.appendChild(el("li", { class: "dsb-msg dsb-bot dsb-intro" }, config.greeting));
-    history.messages.forEach(function (line) { show(line.speaker, line.text); });
+    history.messages.forEach(function (line) { show(line.speaker, line.text, line.name); });
     outbox.forEach(function (item) { show("visitor", item.text); }); // typed, not yet delivered
     var last = history.messages[history.messages.length - 1];
     showReplies(last && last.buttons);
@@ -188,9 +206,20 @@
         flush();
       });
     });
+    var joined = null; // the salesperson who last wrote, to announce a new one once
     socket.on("bot_uttered", function (message) {
       setTyping(false);
-      if (message.text) show("bot", message.text);
+      if (message.agent_name) {
+        if (joined !== message.agent_name) note(message.agent_name + " joined the chat");
+        joined = message.agent_name;
+        paused = true;
+        show("agent", message.text, message.agent_name);
+      } else if (message.text) {
+        show("bot", message.text);
+      }
+      if (panel.hidden && message.text) setUnread(Number(badge.textContent || 0) + 1);
+      if (message.handed_over) paused = true; // a person will answer: no "typing…" from the bot meanwhile
+      if (message.handed_back) { paused = false; joined = null; }
       showReplies(message.quick_replies || message.buttons);
     });
     socket.on("disconnect", function () {
@@ -201,6 +230,7 @@
   }
 
   function open() {
+    setUnread(0);
     isOpen = true;
     save();
     panel.hidden = false;
