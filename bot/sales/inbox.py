@@ -1,11 +1,13 @@
 """The salespeople's side of a brief: finding it, claiming it, moving it along, and who did what."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import List, Optional, Tuple
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import iso, utcnow
 from bot.store import briefs
 from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, Meeting, MeetingEmail
@@ -114,6 +116,34 @@ def record_message(brief_id: int, text: str, actor: str, url: Optional[str] = No
 
 def record_hand_back(brief_id: int, actor: str, url: Optional[str] = None) -> None:
     _change(brief_id, actor, "handed_back", "", url)
+
+
+WAITING_LIMIT = 20
+
+
+def waiting(now: Optional[dt.datetime] = None, url: Optional[str] = None) -> List[dict]:
+    """Briefs of visitors who asked for a person and to whom no salesperson has written yet, longest waiting
+    first, each with `waited` (words): the inbox shows them above the rest."""
+    now = now or utcnow()
+    written = select(BriefEvent.brief_id).where(BriefEvent.kind == "message")
+    query = (select(*[Brief.__table__.c[name] for name in briefs.LISTED])
+             .where(Brief.handoff_reason == "visitor_requested_human", Brief.status.in_(("new", "claimed")),
+                    Brief.id.not_in(written))
+             .order_by(Brief.created_at, Brief.id).limit(WAITING_LIMIT))
+    with Session(engine(url), future=True) as session:
+        rows = session.execute(query).all()
+    return [{**dict(row._mapping), "created_at": iso(row.created_at), "waited": waited(now - row.created_at)}
+            for row in rows]
+
+
+def waited(how_long: dt.timedelta) -> str:
+    """"4 min", "3 h", "2 days": how long someone has been waiting, as a salesperson reads it at a glance."""
+    minutes = max(0, int(how_long.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
 
 
 def history(brief_id: int, url: Optional[str] = None) -> List[dict]:

@@ -47,9 +47,11 @@ async def brief_list(request: web.Request) -> web.Response:
     filters = _filters(request)
     found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"], **_cursors(request))
     failing = await in_thread(inbox.failing_deliveries)
+    first_page = not any(filters.values()) and not any(_cursors(request).values())
+    waiting = await in_thread(inbox.waiting) if first_page else []
     user = request["user"]
     return web.Response(text=render.page("inbox.html", briefs=found.briefs, paging=found, filters=filters,
-                                         failing=failing, user=user.email, csrf=user.csrf_token),
+                                         failing=failing, waiting=waiting, user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 

@@ -359,3 +359,20 @@ def test_an_email_or_phone_the_visitor_typed_is_taken_as_the_contact_in_one_clic
     page = client.request("GET", f"/inbox/briefs/{brief_id}")[2]
     assert "lee@parkoutdoor.com" in page.split("<h2>Contact</h2>")[1].split("</p>")[0]
     assert re.findall(r'name="kind" value="(\w+)"', page) == ["phone"]  # the email is no longer offered
+
+
+def test_visitors_waiting_for_a_person_come_first_until_someone_writes_to_them(web_app, salesperson):
+    answers = {"struggle": "our <i>rota</i> is chaos", "trigger": None, "timeline": None}
+    asked = [store.save_handoff(brief.build(f"v-wait-{n}", answers, assess(answers, dt.date(2026, 11, 26)),
+                                            "visitor_requested_human", None, [])) for n in range(2)]
+    qualified = save_brief("v-ready", "invoices are late", "Maria")
+    client = Client(web_app)
+    page = client.sign_in()[2]
+    waiting = page.split('<section class="waiting"')[1].split("</section>")[0]
+    assert re.findall(r"#(\d+)</a>", waiting) == [str(asked[0]), str(asked[1])]  # longest waiting first
+    assert f"#{qualified}" not in waiting and "waiting 0 min" in waiting and "&lt;i&gt;rota" in waiting
+    assert page.count("<strong>asked for a person</strong>") == 2  # nor taken for the coldest leads in the list
+    inbox.record_message(asked[0], "Hi, Ann here", "ann@acme.io")
+    inbox.set_status(asked[1], "contacted", "ann@acme.io")
+    assert '<section class="waiting"' not in client.request("GET", "/inbox")[2]
+    assert inbox.waited(dt.timedelta(minutes=135)) == "2 h" and inbox.waited(dt.timedelta(days=3)) == "3 days"
