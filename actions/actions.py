@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import time
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
@@ -339,7 +339,6 @@ class ValidateContactForm(FreeTextFormValidation):
             return {"email": address, "email_rejected": address is None}
         return super().validate_answer(slot, value, tracker)
 
-
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
@@ -405,12 +404,17 @@ class ActionStoreLead(Action):
         return []
 
 
-def _source(tracker: Tracker) -> str:
-    """Where the latest message came from, as the channel recorded it (a pseudonym of the address)."""
+def _latest_metadata(tracker: Tracker) -> Dict[Text, Any]:
+    """What the channel recorded with the visitor's latest message (channels.visitors.visitor_metadata)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return (event.get("metadata") or {}).get("source") or tracker.sender_id
-    return tracker.sender_id
+            return event.get("metadata") or {}
+    return {}
+
+
+def _source(tracker: Tracker) -> str:
+    """Where the latest message came from, as the channel recorded it (a pseudonym of the address)."""
+    return _latest_metadata(tracker).get("source") or tracker.sender_id
 
 
 class ActionHandoff(Action):
@@ -575,14 +579,6 @@ class ActionAnswerProductQuestion(Action):
         return []
 
 
-def _visitor_time_zone(tracker: Tracker) -> Optional[str]:
-    """The time zone the visitor's browser reported with their latest message (the widget sends it), if any."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return (event.get("metadata") or {}).get("time_zone")
-    return None
-
-
 class ActionAskMeetingStart(Action):
     """Offers the next three free 30-minute times, in the visitor's time zone, as quick replies plus "another
     time" (booking_form's question)."""
@@ -591,7 +587,7 @@ class ActionAskMeetingStart(Action):
         return "action_ask_meeting_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        where = _visitor_time_zone(tracker)
+        where = _latest_metadata(tracker).get("time_zone")  # the visitor's browser's, sent by the widget
         starts = await asyncio.to_thread(booking.free_slots, 3, visitor_time_zone=where)
         offer = [{"label": booking.label(start, where), "start": start.isoformat()} for start in starts]
         buttons = [{"title": time["label"], "payload": time["label"]} for time in offer]
@@ -624,8 +620,8 @@ class ValidateBookingForm(FormValidationAction):
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> List[EventType]:
-        said = tracker.slots_to_validate().get(MEETING_SLOT)
-        return [SlotSet(MEETING_SLOT, said)] if MEETING_SLOT in tracker.slots_to_validate() else []
+        extracted = tracker.slots_to_validate()  # kept as extracted: action_book_call reads it
+        return [SlotSet(MEETING_SLOT, extracted[MEETING_SLOT])] if MEETING_SLOT in extracted else []
 
 
 class ActionBookCall(Action):
@@ -638,11 +634,11 @@ class ActionBookCall(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         offer = tracker.get_slot(BOOKING_OFFER_SLOT) or []
         chosen = interview.picked(tracker.get_slot(MEETING_SLOT) or "", [time["label"] for time in offer])
-        slots = tracker.current_slot_values()
         if chosen is None:
             dispatcher.utter_message(response="utter_booking_declined", handed_over=True)
             return [ConversationPaused()]
-        where = _visitor_time_zone(tracker)
+        slots = tracker.current_slot_values()
+        where = _latest_metadata(tracker).get("time_zone")
         booked = await asyncio.to_thread(
             booking.book, int(slots[BOOKING_BRIEF_SLOT]), dt.datetime.fromisoformat(offer[chosen]["start"]),
             interview.email(slots), slots.get("name"), where)

@@ -58,13 +58,18 @@ def http(method: str, url: str, body: Optional[object] = None, token: Optional[s
 
 class FakeSmtp:
     """A local SMTP server standing in for the company's (on `host`; it offers no STARTTLS): keeps the envelope of
-    every message it accepted. Started at once; `stop()` ends it."""
+    every message it accepted. Started at once; `stop()` and `start()` again on the same port (a server down, then
+    back)."""
 
     def __init__(self, host: str = "127.0.0.1"):
         self.messages: list = []
-        self.controller = Controller(self, hostname=host, port=free_port())
+        self.host, self.port = host, free_port()
+        self.url = f"smtp://{host}:{self.port}"
+        self.start()
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname=self.host, port=self.port)
         self.controller.start()
-        self.url = f"smtp://{host}:{self.controller.port}"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)

@@ -269,9 +269,14 @@ def _assign(session: Session, brief_id: int, salesperson: str, detail: str) -> N
     session.add(BriefEvent(brief_id=brief_id, actor=salesperson, kind="meeting", detail=detail))
 
 
+def _by_token(session: Session, token: str) -> Optional[Meeting]:
+    """The meeting of a visitor's link: its secret is stored only hashed."""
+    return session.scalar(select(Meeting).where(Meeting.token_hash == _hash(token or "")))
+
+
 def meeting_by_token(token: str, url: Optional[str] = None) -> Optional[dict]:
     with Session(engine(url), future=True) as session:
-        meeting = session.scalar(select(Meeting).where(Meeting.token_hash == _hash(token or "")))
+        meeting = _by_token(session, token)
         return meeting.to_json() if meeting else None
 
 
@@ -284,7 +289,7 @@ def meetings_of(brief_id: int, url: Optional[str] = None) -> List[dict]:
 def cancel(token: str, url: Optional[str] = None) -> Optional[dict]:
     """Cancels the meeting of that link (both are told, with an ICS cancellation); None for an unknown link."""
     with Session(engine(url), future=True) as session, session.begin():
-        meeting = session.scalar(select(Meeting).where(Meeting.token_hash == _hash(token or "")))
+        meeting = _by_token(session, token)
         if meeting is None:
             return None
         if meeting.status == "booked" and meeting.starts_at > utcnow():  # a call that began is not cancelled
@@ -302,7 +307,7 @@ def move(token: str, start: dt.datetime, now: Optional[dt.datetime] = None,
     start = start.astimezone(UTC)
     try:
         with Session(engine(url), future=True) as session, session.begin():
-            meeting = session.scalar(select(Meeting).where(Meeting.token_hash == _hash(token or "")))
+            meeting = _by_token(session, token)
             if meeting is None or meeting.status != "booked" or meeting.starts_at <= utcnow() \
                     or meeting.salesperson not in _free(session, now or utcnow(), meeting.salesperson).get(start, []):
                 return None

@@ -12,10 +12,9 @@ import time
 import uuid
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.e2e.stack import Stack
-from tests.helpers import create_postgres_database, drop_postgres_databases, free_port, http, postgres_url
+from tests.helpers import FakeSmtp, create_postgres_database, drop_postgres_databases, free_port, http, postgres_url
 
 HICCUP = "Sorry, I had a hiccup — could you say that again?"
 ACTION_TIMEOUT = 5
@@ -68,25 +67,6 @@ class Outage:
             b.close()
 
 
-class Mailbox:
-    """A local mail server that can be stopped and started again on the same port."""
-
-    def __init__(self):
-        self.messages, self.port = [], free_port()
-        self.start()
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        self.controller.stop()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def outage():
     proxy = Outage()
@@ -96,7 +76,7 @@ def outage():
 
 @pytest.fixture(scope="module")
 def mail():
-    mailbox = Mailbox()
+    mailbox = FakeSmtp()
     yield mailbox
     mailbox.stop()
 
@@ -107,7 +87,7 @@ def stack(tmp_path_factory, outage, slack, mail):
     database = create_postgres_database("bot_faults")
     url = postgres_url(database).replace(":5432/", f":{outage.port}/")
     running = Stack(tmp, url, f"sqlite:///{tmp / 'tracker.db'}", ACTION_TIMEOUT_SECONDS=str(ACTION_TIMEOUT),
-                    SLACK_WEBHOOK_URL=slack.url, SMTP_URL=f"smtp://127.0.0.1:{mail.port}",
+                    SLACK_WEBHOOK_URL=slack.url, SMTP_URL=mail.url,
                     SALES_EMAIL_TO="sales@acme.test", NOTIFY_RETRY_SECONDS="1")
     yield running
     running.stop()
