@@ -69,9 +69,8 @@ nlp: build/spacy_pipeline/meta.json ## the spaCy pipeline only (unit tests need 
 build/spacy_pipeline/meta.json: bot/conversation/nlp.py $(STAMP)
 	$(BIN)/bot build-nlp
 
-shell: model ## chat in the terminal (starts the action server in the background)
-	SANIC_HOST=127.0.0.1 $(BIN)/python -m bot.action_server --actions actions --port 5055 & \
-	  trap "kill $$!" EXIT; $(BIN)/rasa shell --interface 127.0.0.1 --model models/current.tar.gz --endpoints endpoints.yml
+shell: model ## chat in the terminal (the custom actions run inside Rasa, as in `make run`)
+	$(BIN)/python -m bot.rasa_server shell --interface 127.0.0.1 --model models/current.tar.gz --endpoints endpoints.yml
 
 validate: install ## data, domain and story structure (conflicting stories), failing on warnings
 	$(BIN)/rasa data validate --fail-on-warnings

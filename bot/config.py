@@ -127,6 +127,12 @@ def _flag(name: str, default: bool) -> bool:
     return value in ("1", "true", "yes", "on") if value else default
 
 
+def separate_action_server() -> bool:
+    """SEPARATE_ACTION_SERVER=1: custom actions run in rasa-sdk's action server, called by Rasa over HTTP (as
+    Rasa Open Source does by default), instead of inside the Rasa server (faster; see docs/deploy.md)."""
+    return _flag("SEPARATE_ACTION_SERVER", False)
+
+
 def cookie_secure() -> bool:
     """Send the sign-in cookie over HTTPS only: on in production, COOKIE_SECURE=0/1 overrides."""
     return _flag("COOKIE_SECURE", production())

@@ -1,7 +1,8 @@
-"""`bot run-scaled`: N action servers, N Rasa servers and N web apps on loopback ports the system picks,
-behind nginx (docs/deploy.md, "Scaling out"). Rasa's Redis lock store keeps two servers from handling one
-conversation at once, socket.io's Redis client manager delivers a message to a visitor whichever server
-holds their socket, and PostgreSQL holds the conversations, leads and briefs."""
+"""`bot run-scaled`: N Rasa servers (each running the custom actions; or N action servers beside them with
+SEPARATE_ACTION_SERVER=1) and N web apps on loopback ports the system picks, behind nginx (docs/deploy.md,
+"Scaling out"). Rasa's Redis lock store keeps two servers from handling one conversation at once,
+socket.io's Redis client manager delivers a message to a visitor whichever server holds their socket, and
+PostgreSQL holds the conversations, leads and briefs."""
 from __future__ import annotations
 
 import os
@@ -49,10 +50,12 @@ def check_redis(redis_url: str) -> None:
         raise RuntimeError(f"Cannot reach Redis at {shown} (REDIS_URL): {error}") from error
 
 
-def scaled_endpoints(action_url: str, redis_url: str) -> Path:
-    """endpoints.yml with the action endpoint on nginx and Rasa's Redis lock store."""
+def scaled_endpoints(action_url: Optional[str], redis_url: str) -> Path:
+    """endpoints.yml with Rasa's Redis lock store, and the action endpoint on nginx if the action servers are
+    separate."""
     endpoints = yaml.safe_load((config.ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = action_url
+    if action_url:
+        endpoints["action_endpoint"] = {"url": action_url}
     endpoints["lock_store"] = lock_store(redis_url)
     config.VAR_DIR.mkdir(parents=True, exist_ok=True)
     target = config.VAR_DIR / "endpoints.scaled.yml"
@@ -112,7 +115,7 @@ def refuse(message: str) -> int:
 
 def run(instances: int, action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path] = None,
         host: str = "127.0.0.1") -> int:
-    """`host`: where nginx's Rasa and web listeners face the load balancer (the action servers' stays on
+    """`host`: where nginx's Rasa and web listeners face the load balancer (separate action servers' stays on
     loopback: they have no authentication)."""
     if instances < 1:
         return refuse("--instances must be 1 or more")
@@ -135,8 +138,9 @@ def run(instances: int, action_port: int, rasa_port: int, web_port: int, log_dir
         return 2
     create_tables()
 
+    separate = config.separate_action_server()
     chosen = free_ports(3 * instances)
-    ports = {"actions": chosen[0::3], "rasa": chosen[1::3], "web": chosen[2::3]}
+    ports = {"actions": chosen[0::3] if separate else [], "rasa": chosen[1::3], "web": chosen[2::3]}
     var = config.VAR_DIR / "nginx"
     conf = nginx_config(var, rasa_port, web_port, action_port, ports, host)
     checked = subprocess.run([nginx, "-t", "-q", "-p", str(var), "-c", str(conf), "-e", "stderr"],
@@ -144,13 +148,15 @@ def run(instances: int, action_port: int, rasa_port: int, web_port: int, log_dir
     if checked.returncode:
         return refuse(f"nginx refused {conf}:\n{checked.stderr}")
 
-    endpoints = scaled_endpoints(f"http://127.0.0.1:{action_port}/webhook", config.redis_url())
+    action_url = f"http://127.0.0.1:{action_port}/webhook" if separate else None
+    endpoints = scaled_endpoints(action_url, config.redis_url())
     commands: Dict[str, List[str]] = {}
     health: Dict[str, str] = {}
     listed = []
     for number in range(instances):
-        own = {name: ports[name][number] for name in ports}
-        for name, command in supervisor.service_commands(own["actions"], own["rasa"], own["web"], endpoints).items():
+        own = {name: ports[name][number] for name in ports if ports[name]}
+        for name, command in supervisor.service_commands(own["rasa"], own["web"], endpoints,
+                                                         own.get("actions")).items():
             commands[f"{name}-{number + 1}"] = command
             health[f"{name}-{number + 1}"] = f"http://127.0.0.1:{own[name]}{supervisor.HEALTH_PATHS[name]}"
             listed.append(f"  {f'{name}-{number + 1}':<10} http://127.0.0.1:{own[name]}")
@@ -167,6 +173,6 @@ def run(instances: int, action_port: int, rasa_port: int, web_port: int, log_dir
         "Ctrl-C stops everything):\n"
         f"{supervisor.rasa_banner_line(rasa_port)}"
         f"  web app        http://127.0.0.1:{web_port}/  (/inbox, /api/briefs)\n"
-        f"  action server  http://127.0.0.1:{action_port}/webhook  (Rasa's action_endpoint)\n"
-        f"Instances (nginx: {conf}):\n" + "\n".join(listed) + "\n")
+        + (f"  action server  {action_url}  (Rasa's action_endpoint)\n" if action_url else "")
+        + f"Instances (nginx: {conf}):\n" + "\n".join(listed) + "\n")
     return supervisor.supervise(commands, health, env, log_dir, banner, timeout=240 + 120 * instances)

@@ -1,4 +1,4 @@
-"""`bot run`: starts the action server, Rasa and the web app on 127.0.0.1, waits until each answers,
+"""`bot run`: starts Rasa (which runs the custom actions) and the web app on 127.0.0.1, waits until each answers,
 restarts one that stops (with growing waits) while the others keep serving, and stops them all on Ctrl-C.
 `supervise` does the same for any set of named services (`bot run-scaled`, bot/scaled.py)."""
 from __future__ import annotations
@@ -18,13 +18,14 @@ from bot.config import MODEL
 from bot.store.engine import DatabaseUnreachable, check_reachable
 
 
-def endpoints_file(action_port: int) -> Path:
-    """endpoints.yml, pointed at the action server's port (a copy under var/ when it is not 5055)."""
+def endpoints_file(action_port: Optional[int] = None) -> Path:
+    """endpoints.yml, which runs the custom actions inside Rasa; with a separate action server on
+    `action_port`, a copy under var/ pointing Rasa at it."""
     source = config.ROOT / "endpoints.yml"
-    if action_port == 5055:
+    if action_port is None:
         return source
     endpoints = yaml.safe_load(source.read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{action_port}/webhook"}
     config.VAR_DIR.mkdir(parents=True, exist_ok=True)
     target = config.VAR_DIR / f"endpoints.{action_port}.yml"
     target.write_text(yaml.safe_dump(endpoints))
@@ -54,16 +55,17 @@ def rasa_banner_line(port: int) -> str:
             " HTTP API needs ?token=$RASA_TOKEN)\n")
 
 
-def service_commands(action_port: int, rasa_port: int, web_port: int,
-                     endpoints: Optional[Path] = None) -> Dict[str, List[str]]:
-    """The three services' command lines; Rasa reads `endpoints` (default: pointed at `action_port`)."""
+def service_commands(rasa_port: int, web_port: int, endpoints: Path,
+                     action_port: Optional[int] = None) -> Dict[str, List[str]]:
+    """The services' command lines: Rasa (reading `endpoints`) and the web app, and an action server on
+    `action_port` if one is given."""
     python = sys.executable
+    actions = {"actions": [python, "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)]}
     return {
-        "actions": [python, "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)],
+        **(actions if action_port else {}),
         "rasa": [python, "-m", "bot.rasa_server", "run", "--enable-api", "--auth-token", config.rasa_token(),
                  "--interface", "127.0.0.1", "--port", str(rasa_port), "--model", str(MODEL),
-                 "--cors", *config.widget_origins(),
-                 "--endpoints", str(endpoints or endpoints_file(action_port)),
+                 "--cors", *config.widget_origins(), "--endpoints", str(endpoints),
                  "--credentials", str(credentials_file())],
         "web": [python, "-m", "bot", "web", "--port", str(web_port)],
     }
@@ -128,7 +130,8 @@ class Restarts:
 
 
 def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path] = None) -> int:
-    """Start the action server, Rasa and the web app on 127.0.0.1; stop them all on Ctrl-C."""
+    """Start Rasa and the web app (and an action server, if it is separate) on 127.0.0.1; stop them all on
+    Ctrl-C."""
     try:
         check_reachable(config.database_url(), "app")
         check_reachable(config.tracker_db_url(), "tracker")
@@ -140,19 +143,21 @@ def run(action_port: int, rasa_port: int, web_port: int, log_dir: Optional[Path]
         return 2
     if refuse_unsafe_secrets():
         return 2
-    ports = {"actions": action_port, "rasa": rasa_port, "web": web_port}
-    health = {name: f"http://127.0.0.1:{port}{HEALTH_PATHS[name]}" for name, port in ports.items()}
+    separate = action_port if config.separate_action_server() else None
+    ports = {"actions": separate, "rasa": rasa_port, "web": web_port}
+    health = {name: f"http://127.0.0.1:{port}{HEALTH_PATHS[name]}" for name, port in ports.items() if port}
     env = {**service_env(), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
     banner = (
         "\nRunning (all on 127.0.0.1; Ctrl-C stops everything):\n"
-        f"  action server  http://127.0.0.1:{action_port}/webhook\n"
-        f"{rasa_banner_line(rasa_port)}"
+        + (f"  action server  http://127.0.0.1:{separate}/webhook\n" if separate else "")
+        + f"{rasa_banner_line(rasa_port)}"
         f"  web app        http://127.0.0.1:{web_port}/        product page with the chat widget\n"
         f"                 http://127.0.0.1:{web_port}/inbox   salespeople "
         "(add one: .venv/bin/bot users add EMAIL)\n"
         f"                 http://127.0.0.1:{web_port}/api/briefs  brief API ('Authorization: Bearer "
         "$SALES_API_TOKEN')\n")
-    return supervise(service_commands(action_port, rasa_port, web_port), health, env, log_dir, banner)
+    commands = service_commands(rasa_port, web_port, endpoints_file(separate), separate)
+    return supervise(commands, health, env, log_dir, banner)
 
 
 def service_env() -> Dict[str, str]:

@@ -1,6 +1,6 @@
-"""Faults survived on the whole stack: a crashed or hung action server, Rasa restarted, the database gone
-at the handoff moment, Slack and the mail server down. The visitor always gets a reply, nothing is
-lost and nothing is sent twice."""
+"""Faults survived on the whole stack: a crashed or hung action server (when the actions run in one of their
+own), Rasa restarted, the database gone at the handoff moment, Slack and the mail server down. The visitor always
+gets a reply, nothing is lost and nothing is sent twice."""
 from __future__ import annotations
 
 import os
@@ -94,6 +94,16 @@ def stack(tmp_path_factory, outage, slack, mail):
     drop_postgres_databases([database])
 
 
+@pytest.fixture(scope="module")
+def separate(tmp_path_factory):
+    """A stack whose actions run in rasa-sdk's action server (SEPARATE_ACTION_SERVER=1)."""
+    tmp = tmp_path_factory.mktemp("separate")
+    running = Stack(tmp, f"sqlite:///{tmp / 'app.db'}", f"sqlite:///{tmp / 'tracker.db'}",
+                    SEPARATE_ACTION_SERVER="1", ACTION_TIMEOUT_SECONDS=str(ACTION_TIMEOUT))
+    yield running
+    running.stop()
+
+
 def service_pid(stack: Stack, name: str) -> int:
     pattern = {"actions": "bot.action_server", "rasa": "bot.rasa_server run"}[name]
     port = stack.ports["action" if name == "actions" else "rasa"]
@@ -123,7 +133,8 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_the_action_server_killed_mid_interview_is_back_and_the_interview_goes_on(stack):
+def test_the_action_server_killed_mid_interview_is_back_and_the_interview_goes_on(separate):
+    stack = separate
     sender = f"killed-{uuid.uuid4().hex[:8]}"
     stack.say(sender, "hello")
     assert stack.say(sender, "our technicians drive to the wrong sites because the jobs list is stale") == [
@@ -136,7 +147,8 @@ def test_the_action_server_killed_mid_interview_is_back_and_the_interview_goes_o
     assert stack.state(sender)["slots"]["situation"] == "on monday two vans went to a closed office"
 
 
-def test_a_hung_action_server_costs_the_visitor_one_timeout_not_silence(stack):
+def test_a_hung_action_server_costs_the_visitor_one_timeout_not_silence(separate):
+    stack = separate
     sender = f"hung-{uuid.uuid4().hex[:8]}"
     stack.say(sender, "hello")
     stack.say(sender, "our stock counts never match the shelves")

@@ -1,6 +1,7 @@
 """channels/runtime.py changes how the Rasa server loads TensorFlow models, runs its graph, predicts after a form
 and checks action server responses: it must give the same model, predictions and refusals as Rasa's own code."""
 import datetime
+import gc
 import json
 import subprocess
 import sys
@@ -70,13 +71,17 @@ scenes = {
     "rejected": asked + user("stop", "stop") + [ActionExecutionRejected("interview_form")],
     "the form done": answered + [ActionExecuted("interview_form"), ActiveLoop(None), SlotSet("requested_slot", None)],
 }
-found = {}
-for scene, events in scenes.items():
-    prediction = processor._predict_next_with_tracker(DialogueStateTracker.from_events("t", events, agent.domain.slots))
+def predicted(tracker):
+    prediction = processor._predict_next_with_tracker(tracker)
     best = max(range(len(prediction.probabilities)), key=prediction.probabilities.__getitem__)
-    found[scene] = [agent.domain.action_names_or_texts[best], prediction.max_confidence, prediction.policy_name,
-                    prediction.policy_priority, [event.type_name for event in prediction.events],
-                    prediction.is_no_user_prediction, prediction.is_end_to_end_prediction, prediction.hide_rule_turn]
+    return [agent.domain.action_names_or_texts[best], prediction.max_confidence, prediction.policy_name,
+            prediction.policy_priority, [event.type_name for event in prediction.events],
+            prediction.is_no_user_prediction, prediction.is_end_to_end_prediction, prediction.hide_rule_turn]
+found = {}
+for round_ in ("first", "again"):  # again: nothing the tuned server remembered from before changes a prediction
+    for scene, events in scenes.items():
+        tracker = DialogueStateTracker.from_events("t", events, agent.domain.slots)
+        found[f"{scene}, {round_}"] = [predicted(tracker), predicted(tracker)]  # the same tracker twice
 print(json.dumps(found))
 """
 
@@ -89,8 +94,10 @@ def test_the_server_predicts_as_rasa_does():
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     rasa_own, tuned = predictions("rasa"), predictions("tuned")
-    assert rasa_own["the form asked"][0] == "action_listen" and rasa_own["an answer"][0] == "interview_form"
-    assert rasa_own["rejected"][0] == "utter_goodbye" and rasa_own["the form done"][0] == "action_assess"
+    best = {scene: rasa_own[f"{scene}, first"][0][0] for scene in ("the form asked", "an answer", "rejected",
+                                                                    "the form done")}
+    assert best == {"the form asked": "action_listen", "an answer": "interview_form", "rejected": "utter_goodbye",
+                    "the form done": "action_assess"}
     assert tuned == rasa_own
 
 
@@ -142,3 +149,128 @@ def test_events_are_read_as_the_classes_rasa_finds():
     assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
+
+
+ACTIONS = '''
+import asyncio
+from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+warmed = []
+
+
+def warm_up():
+    warmed.append(True)
+
+
+class Greets(Action):
+    def name(self):
+        return "action_greets"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=f"Hello {tracker.latest_message['text']}")
+        return [SlotSet("struggle", ("late", "invoices"))]
+
+
+class Hangs(Action):
+    def name(self):
+        return "action_hangs"
+
+    async def run(self, dispatcher, tracker, domain):
+        await asyncio.sleep(60)
+
+
+class Refuses(Action):
+    def name(self):
+        return "action_refuses"
+
+    def run(self, dispatcher, tracker, domain):
+        raise ActionExecutionRejection(self.name(), "not an answer")
+
+
+class Breaks(Action):
+    def name(self):
+        return "action_breaks"
+
+    def run(self, dispatcher, tracker, domain):
+        raise KeyError("struggle")
+'''
+
+
+def test_actions_named_by_module_run_inside_rasa_as_an_action_server_would_run_them(tmp_path, monkeypatch):
+    import rasa.core.actions.action
+
+    from channels import runtime
+
+    monkeypatch.setattr(rasa.core.actions.action, "DEFAULT_REQUEST_TIMEOUT", 1)
+
+    (tmp_path / "runtime_test_actions.py").write_text(ACTIONS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        _run_the_test_actions(runtime)
+    finally:  # rasa-sdk finds actions among all Action classes alive: these must not outlive the test
+        runtime.action_executor.cache_clear()
+        sys.modules.pop("runtime_test_actions", None)
+        gc.collect()
+
+
+def _run_the_test_actions(runtime):
+    import asyncio
+    import importlib
+    import time
+    from types import SimpleNamespace
+
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig(actions_module="runtime_test_actions")
+    runtime.load_actions(SimpleNamespace(action_endpoint=endpoint))
+    assert importlib.import_module("runtime_test_actions").warmed == [True]  # before any visitor
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("visitor", [UserUttered("Ann", {"name": "inform", "confidence": 1})],
+                                               domain.slots)
+
+    async def run(name):
+        return await RemoteAction(name, endpoint).run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(
+            domain.responses), tracker, domain)
+
+    events = asyncio.run(run("action_greets"))
+    assert [type(event) for event in events] == [BotUttered, SlotSet] and events[0].text == "Hello Ann"
+    assert events[1].value == ["late", "invoices"]  # what it would be after JSON, as from an action server
+    with pytest.raises(ActionExecutionRejection, match="not an answer"):  # a form's rejection: other policies choose
+        asyncio.run(run("action_refuses"))
+    with pytest.raises(RasaException, match="Failed to execute custom action 'action_breaks'"):
+        asyncio.run(run("action_breaks"))
+    with pytest.raises(RasaException, match="Failed to execute custom action 'action_unknown'"):
+        asyncio.run(run("action_unknown"))
+
+    async def hangs_while_others_are_served():
+        ticks = []
+
+        async def other_visitors():
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.05)
+
+        served = asyncio.create_task(other_visitors())
+        began = time.monotonic()
+        with pytest.raises(RasaException, match="did not finish within 1 s"):
+            await run("action_hangs")
+        served.cancel()
+        return time.monotonic() - began, len(ticks)
+
+    waited, ticks = asyncio.run(hangs_while_others_are_served())
+    assert 0.9 <= waited < 3 and ticks >= 10  # one timeout for this visitor; the server kept serving the others
+
+    # An endpoint with a URL is still an action server's: here nothing answers there.
+    with pytest.raises(RasaException, match="Failed to execute custom action"):
+        asyncio.run(RemoteAction("action_greets", EndpointConfig(url="http://127.0.0.1:9/webhook")).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain))
