@@ -23,10 +23,9 @@ tests/integration/test_rasa_runtime.py.
   user input", which overrules every other policy (DefaultPolicyPredictionEnsemble). The other policies (the
   memoization of the training stories) still featurized the whole conversation to be overruled: half of the
   second prediction of most turns. Such a prediction is now made by RulePolicy alone.
-- A prediction turns the whole conversation into dialogue states once per policy and way of reading the last
-  message (four times a turn), and RulePolicy matches the latest states against each of its 270 rules (half
-  its time). The states of a tracker are now made once per set of events and options, and the rules matching
-  the same latest states (no rule looks further back than its own length) are looked up once.
+- RulePolicy matched the latest dialogue states against each of its 270 rules at every prediction, twice or
+  three times a turn (half its time). No rule looks further back than its own length, so the rules matching
+  the same latest states are now looked up once.
 - Custom actions run inside the Rasa server when the action endpoint names a module (`actions_module`, the
   key Rasa Pro uses for the same thing) instead of a URL: the call is what rasa-sdk's action server does with
   the request, without encoding the conversation, sending it over HTTP and parsing it back (a fifth of a turn,
@@ -210,28 +209,6 @@ def _predict_next_with_tracker(self: MessageProcessor, tracker: DialogueStateTra
 
 
 MessageProcessor._predict_next_with_tracker = _predict_next_with_tracker
-
-
-_states_of_history = DialogueStateTracker.past_states
-
-
-def _past_states(self: DialogueStateTracker, domain: Any, omit_unset_slots: bool = False,
-                 ignore_rule_only_turns: bool = False, rule_only_data: Optional[Dict[str, Any]] = None) -> List[Any]:
-    """Rasa's states of the tracker's history, made once for its current events and these options. Each caller
-    gets its own copy of the states (featurizers delete what they do not use from them); their values are
-    strings and tuples."""
-    events = self.events
-    now = (len(events), id(events[-1]) if events else None, id(domain))
-    memo = self.__dict__.get("_past_states_memo")
-    if memo is None or memo[0] != now:
-        memo = self._past_states_memo = (now, {})
-    options = (omit_unset_slots, ignore_rule_only_turns, json.dumps(rule_only_data, sort_keys=True))
-    if options not in memo[1]:
-        memo[1][options] = _states_of_history(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    return [{name: dict(part) for name, part in state.items()} for state in memo[1][options]]
-
-
-DialogueStateTracker.past_states = _past_states
 
 
 def _get_possible_keys(self: RulePolicy, lookup: Dict[str, str], states: List[Any]) -> set:
