@@ -171,6 +171,17 @@ class BriefEvent(Base):
         return {"at": iso(self.at), "actor": self.actor, "kind": self.kind, "detail": self.detail}
 
 
+class BriefRead(Base):
+    """When a salesperson last opened a brief: the visitor's messages after that are unread for them."""
+
+    __tablename__ = "brief_reads"
+    __table_args__ = (UniqueConstraint("brief_id", "reader"),)
+    id = Column(Integer, primary_key=True)
+    brief_id = Column(Integer, ForeignKey("briefs.id"), nullable=False)
+    reader = Column(String(320), nullable=False)
+    read_at = Column(DateTime, nullable=False, default=utcnow)
+
+
 class Outbox:
     """A message to send once the transaction that wrote it has committed (bot/sales/notify.py sends it):
     retried with growing waits until the other end accepts it, leased so that two workers never send it

@@ -24,7 +24,17 @@ from bot.store import pending
 from bot.store.briefs import crm_event
 from bot.store.conversations import tracker_connection
 from bot.store.engine import check_reachable, engine
-from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, InterviewProgress, Lead, Meeting, MeetingEmail
+from bot.store.models import (
+    Brief,
+    BriefEvent,
+    BriefRead,
+    CrmEvent,
+    Delivery,
+    InterviewProgress,
+    Lead,
+    Meeting,
+    MeetingEmail,
+)
 
 # What salespeople wrote about or to the visitor; claims and status changes say nothing about them.
 PERSONAL_EVENT_KINDS = ("note", "message", "contact")
@@ -176,6 +186,7 @@ def delete_expired(days: int, now: Optional[dt.datetime] = None, url: Optional[s
         _bulk(session, delete(CrmEvent).where(CrmEvent.brief_id.in_(old)))
         _delete_meetings(session, old)
         _bulk(session, delete(BriefEvent).where(BriefEvent.brief_id.in_(old)))
+        _bulk(session, delete(BriefRead).where(BriefRead.brief_id.in_(old)))
         briefs = _bulk(session, delete(Brief).where(Brief.created_at < cutoff))
         leads = _bulk(session, delete(Lead).where(Lead.updated_at < cutoff, ~Lead.briefs.any()))
     conversations = events_deleted = 0

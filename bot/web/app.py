@@ -13,7 +13,7 @@ from bot import config
 from bot.sales import notify
 from bot.store import pending, privacy, progress
 from bot.store.engine import engine
-from bot.web import api, auth, inbox, meetings, rasa_client, widget
+from bot.web import api, auth, inbox, live, meetings, rasa_client, widget
 from bot.web.common import in_thread
 
 MAX_REQUEST_BYTES = 64 * 1024  # forms and sign-ins are small: a bigger body is refused with 413
@@ -89,6 +89,7 @@ def create_app(sales_api_token: str = "") -> web.Application:
     app[auth.SIGN_IN_THROTTLE] = auth.SignInThrottle()
     app.cleanup_ctx.append(rasa_client.session)
     app.cleanup_ctx.append(_notification_worker)
+    app.cleanup_ctx.append(live.feed)
     app.router.add_get("/healthz", health)
     widget.add_routes(app)
     auth.add_routes(app)

@@ -91,7 +91,7 @@ async def require_salesperson(request: web.Request, handler: Handler) -> web.Str
         return await handler(request)
     user = await in_thread(accounts.signed_in, request.cookies.get(SESSION_COOKIE))
     if user is None:
-        if request.method == "GET" and not request.path.endswith((".json", "/messages")):
+        if request.method == "GET" and not request.path.endswith((".json", "/messages", "/events")):
             raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
         return error(401, "Sign in first.")
     if request.method == "POST":

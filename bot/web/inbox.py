@@ -13,8 +13,9 @@ from bot import config
 from bot.conversation import contact, product
 from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
-from bot.sales import accounts, booking, dashboard, inbox, outcomes
+from bot.sales import accounts, booking, dashboard, inbox, live, outcomes
 from bot.store import briefs
+from bot.web import live as live_feed
 from bot.web import meetings, rasa_client, render
 from bot.web.common import BRIEF_ID, error, in_thread
 
@@ -50,8 +51,10 @@ async def brief_list(request: web.Request) -> web.Response:
     first_page = not any(filters.values()) and not any(_cursors(request).values())
     waiting = await in_thread(inbox.waiting) if first_page else []
     user = request["user"]
+    unread = await in_thread(live.unread, [*waiting, *found.briefs], user.email, request.app[live_feed.FEED].tracker)
     return web.Response(text=render.page("inbox.html", briefs=found.briefs, paging=found, filters=filters,
-                                         failing=failing, waiting=waiting, user=user.email, csrf=user.csrf_token),
+                                         failing=failing, waiting=waiting, unread=unread, live=first_page,
+                                         user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 
 
@@ -94,9 +97,15 @@ async def brief_page(request: web.Request) -> web.Response:
     known = brief["contact"] or {}
     offers = [] if printable else [(kind, value) for kind, value in await _typed_details(request, brief)
                                    if (known.get(kind) or "").lower() != value.lower()]
+    await _read(request, brief["id"])
     return web.Response(text=render.page("brief.html", brief=brief, events=events, meetings=calls, offers=offers,
                                          printable=printable, user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
+
+
+async def _read(request: web.Request, brief_id: int) -> None:
+    await in_thread(live.mark_read, brief_id, request["user"].email)
+    live_feed.read(request, brief_id)
 
 
 async def change(request: web.Request) -> web.StreamResponse:
@@ -122,6 +131,8 @@ async def change(request: web.Request) -> web.StreamResponse:
             if typed not in await _typed_details(request, brief):  # only what the visitor typed, as they typed it
                 raise ValueError("Only an email or phone number the visitor typed in the conversation can be taken.")
             await in_thread(inbox.set_contact, brief["id"], *typed, actor)
+        elif action == "read":  # the page showed the visitor's newest messages
+            await _read(request, brief["id"])
         elif action == "hand-back":
             # A bare "resume" leaves the handoff as the bot's last action, and the next message would
             # replay it: the bot listens again first, as it would have had it not been paused.
@@ -242,6 +253,7 @@ async def set_availability(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/inbox", brief_list)
+    app.router.add_get("/inbox/events", live_feed.events)
     app.router.add_get("/inbox/briefs.csv", briefs_csv)
     app.router.add_get("/inbox/dashboard", dashboard_page)
     app.router.add_get("/inbox/outcomes", outcomes_page)

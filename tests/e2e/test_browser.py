@@ -240,6 +240,52 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     sales.close()
 
 
+def test_the_inbox_is_live_new_briefs_and_unread_messages_arrive_without_a_reload(browser, stack, screenshots):
+    inbox_page = signed_in(browser, stack, "lee@acme.io", "Europe/Berlin")
+    expect(inbox_page).to_have_title(re.compile(r"^(\(\d+\) )?Briefs$"))
+    before = int(re.match(r"\((\d+)\)", inbox_page.title()).group(1)) if inbox_page.title()[0] == "(" else 0
+
+    def titled(news: int) -> str:  # earlier tests' briefs may have news for Lee too
+        return f"({before + news}) Briefs" if before + news else "Briefs"
+
+    sender = f"live-{uuid.uuid4().hex[:10]}"
+    rest_turn(stack, sender, "our two warehouses keep shipping the same order twice")
+    rest_turn(stack, sender, "could somebody from your sales team get in touch with me?")
+    rest_turn(stack, sender, "lee.visitor@northwind.test")
+    [brief] = stack.briefs(sender)  # stored: from here the open page has 2 s to show it
+    row = inbox_page.locator(f'tr[data-brief="{brief["id"]}"]')
+    expect(row).to_contain_text("keep shipping the same order twice", timeout=2000)
+    expect(row).to_contain_text("new")
+    expect(inbox_page).to_have_title(titled(1))
+
+    rest_turn(stack, sender, "are you still there? tuesday at 10 would suit me")
+    expect(row.locator(".unread")).to_have_text("1", timeout=2000)
+    rest_turn(stack, sender, "or wednesday, any time after lunch")
+    expect(row.locator(".unread")).to_have_text("2", timeout=2000)
+    expect(row.locator(".unread")).to_have_attribute("aria-label", "2 unread")
+    expect(inbox_page).to_have_title(titled(1))  # one brief with news
+    inbox_page.screenshot(path=str(screenshots / "inbox-live.png"))
+
+    inbox_page.reload()  # the count is the server's too
+    expect(row.locator(".unread")).to_have_text("2")
+    expect(inbox_page).to_have_title(titled(1))
+    other_tab = inbox_page.context.new_page()  # the same salesperson's second tab
+    other_tab.goto(stack.web + "/inbox")
+    expect(other_tab).to_have_title(titled(1))
+    row.get_by_role("link").click()  # reading the brief clears it, in every tab
+    live_log = inbox_page.get_by_role("log", name="Live conversation")
+    expect(live_log).to_contain_text("or wednesday, any time after lunch")
+    expect(other_tab.locator(f'tr[data-brief="{brief["id"]}"] .unread')).to_be_hidden(timeout=2000)
+    expect(other_tab).to_have_title(titled(0))
+
+    rest_turn(stack, sender, "one more thing: we ship from Leeds and Lyon")  # the brief page is open
+    expect(live_log).to_contain_text("we ship from Leeds and Lyon", timeout=2000)
+    inbox_page.go_back()
+    expect(inbox_page).to_have_title(titled(0))  # seen on the brief page as it arrived
+    expect(row.locator(".unread")).to_be_hidden()
+    inbox_page.context.close()
+
+
 # --- Booking a call in the chat ---------------------------------------------------------------------------------
 
 

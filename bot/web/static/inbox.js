@@ -1,4 +1,5 @@
-/* Brief page: the live conversation with the visitor. Messages are shown with textContent only. */
+/* Brief page: the live conversation with the visitor, fetched when the page opens, when live.js hears that
+   the visitor wrote (no polling) and after the salesperson sends. Messages are shown with textContent only. */
 (function () {
   "use strict";
   var briefId = document.currentScript.dataset.brief;
@@ -8,6 +9,7 @@
   var shown = 0;
 
   function render(messages) {
+    var fromVisitor = false;
     for (; shown < messages.length; shown++) {
       var line = messages[shown];
       var item = document.createElement("li");
@@ -18,18 +20,25 @@
       item.appendChild(who);
       item.appendChild(document.createTextNode(" " + line.text));
       log.appendChild(item);
+      fromVisitor = fromVisitor || line.speaker === "visitor";
     }
+    return fromVisitor;
   }
-  function poll() {
+  function markRead() {  // the salesperson has the page in front of them: the new messages are read
+    var body = new URLSearchParams({ csrf: form.csrf.value });
+    fetch("/inbox/briefs/" + briefId + "/read", { method: "POST", body: body, credentials: "same-origin",
+                                                  headers: { "Accept": "application/json" } });
+  }
+  function refresh() {
     fetch("/inbox/briefs/" + briefId + "/messages", { credentials: "same-origin" })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
       .then(function (data) {
-        render(data.messages);
+        var first = shown === 0;
+        if (render(data.messages) && !first && !document.hidden) markRead();
         state.textContent = data.paused ? "The bot is paused: you are talking to the visitor."
                                          : "The bot is answering this visitor.";
       })
-      .catch(function () { state.textContent = "Can't reach the conversation service; retrying…"; })
-      .finally(function () { setTimeout(poll, 2000); });
+      .catch(function () { state.textContent = "Can't reach the conversation service; it will retry when the visitor writes."; });
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -39,8 +48,12 @@
       .then(function (response) {
         if (!response.ok) throw new Error(response.status);
         form.message.value = "";
+        refresh();
       })
       .catch(function () { state.textContent = "The message was not sent; try again."; });
   });
-  poll();
+  document.addEventListener("visitor-wrote", refresh);
+  document.addEventListener("live-open", refresh);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) markRead(); });
+  refresh();
 })();

@@ -1,0 +1,133 @@
+"""What changed for the inbox since it last looked: new briefs and visitors writing after their handoff, and
+which of those messages a salesperson has not read yet (the live inbox pushes them to open pages)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot import config
+from bot.clock import iso, utcnow
+from bot.store import briefs
+from bot.store.conversations import EVENTS
+from bot.store.engine import engine
+from bot.store.models import Brief, BriefRead
+
+# PostgreSQL hands out ids before commit: an event committed late may take an id below the newest one seen.
+# Each look goes this many ids back and skips what it already announced.
+LOOKBACK = 500
+
+
+def unix(moment: dt.datetime) -> float:
+    return moment.replace(tzinfo=dt.timezone.utc).timestamp()  # Rasa stores Unix timestamps
+
+
+def mark_read(brief_id: int, reader: str, url: Optional[str] = None) -> None:
+    with Session(engine(url), future=True) as session, session.begin():
+        read = session.execute(select(BriefRead).where(BriefRead.brief_id == brief_id, BriefRead.reader == reader)
+                               .with_for_update()).scalar_one_or_none()
+        if read is None:
+            session.add(BriefRead(brief_id=brief_id, reader=reader, read_at=utcnow()))
+        else:
+            read.read_at = utcnow()
+
+
+def unread(listed: Iterable[dict], reader: str, tracker: Engine, url: Optional[str] = None) -> Dict[int, int]:
+    """For each brief listed, how many messages its visitor wrote after the handoff that `reader` has not seen
+    (written after they last opened the brief); briefs without any are left out."""
+    ids = {brief["id"] for brief in listed}
+    if not ids:
+        return {}
+    with Session(engine(url), future=True) as session:  # the exact times: listed ones are to the second
+        handoffs = session.execute(select(Brief.id, Brief.sender_id, Brief.created_at).where(Brief.id.in_(ids))).all()
+        reads = dict(session.execute(select(BriefRead.brief_id, BriefRead.read_at)
+                                     .where(BriefRead.reader == reader, BriefRead.brief_id.in_(ids))).all())
+    since = {sender_id: (brief_id, unix(max(created, reads.get(brief_id, created))))
+             for brief_id, sender_id, created in sorted(handoffs, key=lambda row: row.created_at)}  # the newest
+    try:
+        with tracker.connect() as connection:
+            rows = connection.execute(select(EVENTS.c.sender_id, EVENTS.c.timestamp).where(
+                EVENTS.c.type_name == "user", EVENTS.c.sender_id.in_(list(since)),
+                EVENTS.c.timestamp > min(after for _, after in since.values()))).all()
+    except SQLAlchemyError:  # no conversation stored yet
+        return {}
+    counts: Dict[int, int] = {}
+    for sender_id, timestamp in rows:
+        brief_id, after = since[sender_id]
+        if timestamp > after:
+            counts[brief_id] = counts.get(brief_id, 0) + 1
+    return counts
+
+
+@dataclass
+class Watch:
+    """Where the inbox's looks stand: the newest brief and tracker event ids when the watch began (nothing up to
+    them is news), the newest seen since, and what was announced."""
+
+    first_brief: int
+    first_event: int
+    brief_id: int = 0
+    event_id: int = 0
+    announced: deque = field(default_factory=lambda: deque(maxlen=4 * LOOKBACK))
+
+    def is_news(self, kind: str, row_id: int) -> bool:
+        if row_id <= (self.first_brief if kind == "brief" else self.first_event) or (kind, row_id) in self.announced:
+            return False
+        self.announced.append((kind, row_id))
+        return True
+
+
+def tracker_engine() -> Engine:
+    return create_engine(config.tracker_db_url(), future=True, pool_pre_ping=True)
+
+
+def start(tracker: Engine, url: Optional[str] = None) -> Watch:
+    """A watch from now on: only what is stored after this is news."""
+    with Session(engine(url), future=True) as session:
+        newest_brief = session.execute(select(func.max(Brief.id))).scalar() or 0
+    newest_event = _newest_event(tracker)
+    return Watch(newest_brief, newest_event, newest_brief, newest_event)
+
+
+def _newest_event(tracker: Engine) -> int:
+    try:
+        with tracker.connect() as connection:
+            return connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
+    except SQLAlchemyError:  # no conversation stored yet
+        return 0
+
+
+def changes(watch: Watch, tracker: Engine, url: Optional[str] = None) -> List[Tuple[str, dict]]:
+    """What happened since the last look, oldest first: ("brief", its listed fields) for a new brief and
+    ("message", {"brief_id", "at"}) for a visitor writing to the conversation after its handoff."""
+    found: List[Tuple[str, dict]] = []
+    with Session(engine(url), future=True) as session:
+        rows = session.execute(select(*[Brief.__table__.c[name] for name in briefs.LISTED])
+                               .where(Brief.id > watch.brief_id - LOOKBACK).order_by(Brief.id)).all()
+        for row in rows:
+            watch.brief_id = max(watch.brief_id, row.id)
+            if watch.is_news("brief", row.id):
+                found.append(("brief", {**dict(row._mapping), "created_at": iso(row.created_at)}))
+        try:
+            with tracker.connect() as connection:
+                said = connection.execute(select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp).where(
+                    EVENTS.c.id > watch.event_id - LOOKBACK, EVENTS.c.type_name == "user").order_by(EVENTS.c.id)).all()
+        except SQLAlchemyError:  # no conversation stored yet
+            said = []
+        watch.event_id = max([watch.event_id, *(row.id for row in said)])
+        fresh = [row for row in said if watch.is_news("event", row.id)]
+        if fresh:
+            handed = session.execute(select(Brief.id, Brief.sender_id, Brief.created_at)
+                                     .where(Brief.sender_id.in_({row.sender_id for row in fresh}))).all()
+            for row in fresh:
+                before = [brief.id for brief in handed
+                          if brief.sender_id == row.sender_id and unix(brief.created_at) < row.timestamp]
+                if before:  # written after a handoff: to the salesperson, not the bot
+                    found.append(("message", {"brief_id": max(before), "at": row.timestamp}))
+    return found

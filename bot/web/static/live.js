@@ -1,0 +1,96 @@
+/* The live inbox: news pushed by the web app (/inbox/events, Server-Sent Events), no polling.
+   Brief list: a new brief appears on the first page, and each brief counts its visitor's unread messages;
+   the tab title counts the briefs with news. Brief page: the visitor's new messages appear as they arrive.
+   Everything a visitor wrote is set with textContent only. */
+(function () {
+  "use strict";
+  var table = document.querySelector("table.briefs");
+  var briefPage = document.getElementById("live-log");
+  var baseTitle = document.title.replace(/^\(\d+\) /, "");
+  var source = new EventSource("/inbox/events");
+
+  function badgeOf(row) { return row.querySelector(".unread"); }
+  function setCount(badge, count) {
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", count + " unread");
+    badge.hidden = count === 0;
+  }
+  function rowsOf(briefId) {
+    return Array.prototype.slice.call(document.querySelectorAll('[data-brief="' + briefId + '"]'));
+  }
+  function updateTitle() {
+    var news = {};
+    document.querySelectorAll("[data-brief]").forEach(function (row) {
+      var badge = badgeOf(row);
+      if (row.classList.contains("new") || (badge && !badge.hidden)) news[row.dataset.brief] = true;
+    });
+    var count = Object.keys(news).length;
+    document.title = (count ? "(" + count + ") " : "") + baseTitle;
+  }
+  function cell(text, small) {
+    var td = document.createElement("td");
+    td.appendChild(document.createTextNode(text || ""));
+    if (small) {
+      td.appendChild(document.createElement("br"));
+      var note = document.createElement("small");
+      note.textContent = small;
+      td.appendChild(note);
+    }
+    return td;
+  }
+  function addBrief(brief) {
+    if (!table || table.dataset.live !== "yes" || rowsOf(brief.id).length) return;
+    var contact = brief.contact || {};
+    var row = document.createElement("tr");
+    row.dataset.brief = brief.id;
+    row.className = "new";
+    var first = document.createElement("td");
+    var link = document.createElement("a");
+    link.href = "/inbox/briefs/" + brief.id;
+    link.textContent = "#" + brief.id;
+    first.appendChild(link);
+    var badge = document.createElement("span");
+    badge.className = "unread";
+    setCount(badge, 0);
+    first.appendChild(badge);
+    var fresh = document.createElement("span");
+    fresh.className = "fresh";
+    fresh.textContent = "new";
+    first.appendChild(fresh);
+    row.appendChild(first);
+    row.appendChild(cell(brief.created_at));
+    row.appendChild(cell(contact.name || "Anonymous", contact.company || ""));
+    row.appendChild(cell(brief.struggle ? "\u201c" + brief.struggle + "\u201d" : ""));
+    row.appendChild(cell(brief.handoff_reason === "visitor_requested_human" ? "asked for a person"
+                                                                          : (brief.buying_stage || "").replace(/_/g, " ")));
+    row.appendChild(cell(brief.status));
+    var body = table.tBodies[0];
+    var empty = body.querySelector("td[colspan]");
+    if (empty) empty.parentNode.remove();
+    body.insertBefore(row, body.firstChild);
+    updateTitle();
+  }
+  function visitorWrote(briefId) {
+    rowsOf(briefId).forEach(function (row) {
+      var badge = badgeOf(row);
+      if (badge) setCount(badge, (parseInt(badge.textContent, 10) || 0) + 1);
+    });
+    updateTitle();
+    if (briefPage && briefPage.dataset.brief === String(briefId)) document.dispatchEvent(new Event("visitor-wrote"));
+  }
+  function read(briefId) {
+    rowsOf(briefId).forEach(function (row) {
+      var badge = badgeOf(row);
+      if (badge) setCount(badge, 0);
+      row.classList.remove("new");
+    });
+    updateTitle();
+  }
+
+  source.addEventListener("brief", function (event) { addBrief(JSON.parse(event.data)); });
+  source.addEventListener("message", function (event) { visitorWrote(JSON.parse(event.data).brief_id); });
+  source.addEventListener("read", function (event) { read(JSON.parse(event.data).brief_id); });
+  // After a lost connection the browser reconnects by itself; the brief page then catches up once.
+  source.addEventListener("open", function () { document.dispatchEvent(new Event("live-open")); });
+  updateTitle();
+})();

@@ -1,0 +1,123 @@
+"""What the live inbox announces and counts (bot/sales/live.py), on SQLite and PostgreSQL: new briefs, visitors
+writing after their handoff, what a salesperson has not read."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import MetaData, Table, create_engine, insert
+
+from bot.sales import live
+from bot.store import briefs
+from tests.helpers import handoff
+
+
+@pytest.fixture
+def app(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker(request, tmp_path, make_postgres_database):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}" if request.param == "sqlite" else make_postgres_database()
+    engine = create_engine(url, future=True)
+    SQLTrackerStore.Base.metadata.create_all(engine)  # Rasa's own events table
+    yield engine
+    engine.dispose()
+
+
+def said(tracker, sender, kind="user", at=None):
+    """One event of a conversation, stored as Rasa stores it (`at`: Unix time, now by default)."""
+    events = Table("events", MetaData(), autoload_with=tracker)
+    with tracker.begin() as connection:
+        connection.execute(insert(events), {"sender_id": sender, "type_name": kind, "data": "{}",
+                                            "timestamp": time.time() if at is None else at})
+
+
+def test_news_is_what_came_after_the_watch_began_each_once(app, tracker):
+    said(tracker, "before-the-watch")
+    old = handoff("before-the-watch")
+    said(tracker, "before-the-watch")  # written after its handoff, but before anyone watched
+    watch = live.start(tracker)
+    assert live.changes(watch, tracker) == []
+
+    said(tracker, "sara", at=time.time() - 1)  # the message that led to the handoff: the bot's, not news
+    brief_id = handoff("sara")
+    said(tracker, "sara", kind="bot")
+    said(tracker, "sara")  # the visitor writes to the salesperson
+    said(tracker, "not-handed-over")
+    said(tracker, "before-the-watch")
+    found = live.changes(watch, tracker)
+    assert [(kind, data.get("id") or data.get("brief_id")) for kind, data in found] == [
+        ("brief", brief_id), ("message", brief_id), ("message", old)]
+    assert found[0][1]["struggle"] == briefs.get_brief(brief_id)["struggle"]
+    assert live.changes(watch, tracker) == []  # each once, although every look goes back LOOKBACK ids
+
+
+def test_a_visitor_handed_over_twice_writes_to_the_newest_brief(app, tracker):
+    said(tracker, "twice", at=time.time() - 5)
+    first = handoff("twice")
+    watch = live.start(tracker)
+    second = handoff("twice")
+    said(tracker, "twice")
+    assert [(kind, data.get("id") or data.get("brief_id")) for kind, data in live.changes(watch, tracker)] == [
+        ("brief", second), ("message", second)]
+    assert first != second
+
+
+def test_unread_counts_the_visitors_messages_after_the_handoff_until_the_salesperson_reads_them(app, tracker):
+    for _ in range(3):
+        said(tracker, "omar", at=time.time() - 2)  # the interview, before the handoff
+    brief_id = handoff("omar")
+    quiet = handoff("quiet")
+    listed = [{"id": brief_id}, {"id": quiet}]
+    assert live.unread(listed, "ann@acme.io", tracker) == {}
+    said(tracker, "omar")
+    said(tracker, "omar", kind="bot")
+    said(tracker, "omar")
+    assert live.unread(listed, "ann@acme.io", tracker) == {brief_id: 2}
+
+    live.mark_read(brief_id, "ann@acme.io")
+    assert live.unread(listed, "ann@acme.io", tracker) == {}
+    assert live.unread(listed, "sam@acme.io", tracker) == {brief_id: 2}  # each salesperson reads for themselves
+    time.sleep(0.01)
+    said(tracker, "omar")
+    live.mark_read(brief_id, "sam@acme.io")  # again later: one row per salesperson and brief
+    assert live.unread(listed, "ann@acme.io", tracker) == {brief_id: 1}
+    assert live.unread(listed, "sam@acme.io", tracker) == {}
+    assert live.unread([], "ann@acme.io", tracker) == {}
+
+
+def test_nothing_stored_yet_is_no_news_and_nothing_unread(app, tmp_path):
+    empty = create_engine(f"sqlite:///{tmp_path / 'no-tracker-yet.db'}", future=True)
+    watch = live.start(empty)
+    brief_id = handoff("first-ever")
+    assert [kind for kind, _ in live.changes(watch, empty)] == ["brief"]
+    assert live.unread([{"id": brief_id}], "ann@acme.io", empty) == {}
+    empty.dispose()
+
+
+def test_the_event_stream_needs_a_signed_in_salesperson_and_pushes_a_new_brief(web_app):
+    import json
+    import urllib.request
+
+    from bot.sales import accounts
+    from tests.helpers import Client, http
+
+    assert http("GET", f"{web_app}/inbox/events")[0] == 401  # no redirect to a sign-in page for a stream
+    accounts.add_user("ann@acme.io", "correct horse battery")
+    client = Client(web_app)
+    client.sign_in()
+    request = urllib.request.Request(f"{web_app}/inbox/events", headers={"Accept": "text/event-stream"})
+    with client.opener.open(request, timeout=10) as stream:
+        assert stream.headers["Content-Type"] == "text/event-stream"
+        assert stream.readline() == b"retry: 2000\n"
+        stream.readline()
+        brief_id = handoff("streamed")
+        lines = [stream.readline() for _ in range(2)]
+    assert lines[0] == b"event: brief\n"
+    pushed = json.loads(lines[1].removeprefix(b"data: "))
+    assert pushed["id"] == brief_id and pushed["sender_id"] == "streamed" and "transcript" not in pushed
