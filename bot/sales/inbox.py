@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
-from sqlalchemy import case, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import iso, utcnow
@@ -121,19 +121,27 @@ def record_hand_back(brief_id: int, actor: str, url: Optional[str] = None) -> No
 WAITING_LIMIT = 20
 
 
-def waiting(now: Optional[dt.datetime] = None, url: Optional[str] = None) -> List[dict]:
-    """Briefs of visitors who asked for a person and to whom no salesperson has written yet, longest waiting
-    first, each with `waited` (words): the inbox shows them above the rest."""
-    now = now or utcnow()
+def waiting(now: Optional[dt.datetime] = None, url: Optional[str] = None,
+            wrote: Optional[Dict[int, dt.datetime]] = None) -> List[dict]:
+    """Open briefs of visitors waiting for a person, longest waiting first: who asked for one and has had no
+    salesperson's message yet (waiting since the handoff), and who wrote after the handoff without a salesperson's
+    message since (`wrote`: brief id -> the first such message, bot.sales.live.unanswered). Each has
+    `waiting_since`, `waited` (words) and `wrote` (waiting because they wrote); the inbox shows them first."""
+    now, wrote = now or utcnow(), wrote or {}
     written = select(BriefEvent.brief_id).where(BriefEvent.kind == "message")
-    query = (select(*[Brief.__table__.c[name] for name in briefs.LISTED])
-             .where(Brief.handoff_reason == "visitor_requested_human", Brief.status.in_(("new", "claimed")),
-                    Brief.id.not_in(written))
-             .order_by(Brief.created_at, Brief.id).limit(WAITING_LIMIT))
+    asked = and_(Brief.handoff_reason == "visitor_requested_human", Brief.id.not_in(written))
+    query = (select(*[Brief.__table__.c[name] for name in briefs.LISTED], asked.label("asked"))
+             .where(Brief.status.in_(("new", "claimed")), or_(asked, Brief.id.in_(list(wrote)))))
     with Session(engine(url), future=True) as session:
         rows = session.execute(query).all()
-    return [{**dict(row._mapping), "created_at": iso(row.created_at), "waited": waited(now - row.created_at)}
-            for row in rows]
+    found = []
+    for row in rows:
+        since = row.created_at if row.asked else wrote[row.id]
+        found.append({**{name: getattr(row, name) for name in briefs.LISTED}, "created_at": iso(row.created_at),
+                      "waiting_since": iso(since), "waited": waited(now - since), "wrote": not row.asked,
+                      "since": since})
+    found.sort(key=lambda brief: (brief.pop("since"), brief["id"]))
+    return found[:WAITING_LIMIT]
 
 
 def waited(how_long: dt.timedelta) -> str:

@@ -17,7 +17,10 @@ from bot.clock import iso, utcnow
 from bot.store import briefs
 from bot.store.conversations import EVENTS
 from bot.store.engine import engine
-from bot.store.models import Brief, BriefRead
+from bot.store.models import Brief, BriefEvent, BriefRead
+
+# A visitor who wrote longer ago than this after their handoff is a follow-up to plan, not someone waiting.
+WAIT_WINDOW = dt.timedelta(days=14)
 
 # PostgreSQL hands out ids before commit: an event committed late may take an id below the newest one seen.
 # Each look goes this many ids back and skips what it already announced.
@@ -63,6 +66,38 @@ def unread(listed: Iterable[dict], reader: str, tracker: Engine, url: Optional[s
         if timestamp > after:
             counts[brief_id] = counts.get(brief_id, 0) + 1
     return counts
+
+
+def unanswered(tracker: Engine, now: Optional[dt.datetime] = None, url: Optional[str] = None
+               ) -> Dict[int, dt.datetime]:
+    """Open briefs whose visitor wrote after the handoff and has had no salesperson's message since: when the
+    first of those messages came (UTC), by brief id."""
+    now = now or utcnow()
+    with Session(engine(url), future=True) as session:
+        handoffs = session.execute(select(Brief.id, Brief.sender_id, Brief.created_at).where(
+            Brief.status.in_(("new", "claimed")), Brief.created_at > now - WAIT_WINDOW)).all()
+        replied = dict(session.execute(
+            select(BriefEvent.brief_id, func.max(BriefEvent.at))
+            .where(BriefEvent.kind == "message", BriefEvent.brief_id.in_([row.id for row in handoffs]))
+            .group_by(BriefEvent.brief_id)).all())
+    if not handoffs:
+        return {}
+    after = {row.sender_id: (row.id, unix(max(row.created_at, replied.get(row.id, row.created_at))))
+             for row in sorted(handoffs, key=lambda row: row.created_at)}  # the newest brief of a visitor
+    try:
+        with tracker.connect() as connection:
+            said = connection.execute(select(EVENTS.c.sender_id, EVENTS.c.timestamp).where(
+                EVENTS.c.type_name == "user", EVENTS.c.sender_id.in_(list(after)),
+                EVENTS.c.timestamp > min(since for _, since in after.values()))).all()
+    except SQLAlchemyError:  # no conversation stored yet
+        return {}
+    first: Dict[int, float] = {}
+    for sender_id, timestamp in said:
+        brief_id, since = after[sender_id]
+        if timestamp > since:
+            first[brief_id] = min(timestamp, first.get(brief_id, timestamp))
+    return {brief_id: dt.datetime.fromtimestamp(at, dt.timezone.utc).replace(tzinfo=None)
+            for brief_id, at in first.items()}
 
 
 @dataclass

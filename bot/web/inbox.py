@@ -49,9 +49,10 @@ async def brief_list(request: web.Request) -> web.Response:
     found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"], **_cursors(request))
     failing = await in_thread(inbox.failing_deliveries)
     first_page = not any(filters.values()) and not any(_cursors(request).values())
-    waiting = await in_thread(inbox.waiting) if first_page else []
+    tracker = request.app[live_feed.FEED].tracker
+    waiting = await in_thread(inbox.waiting, wrote=await in_thread(live.unanswered, tracker)) if first_page else []
     user = request["user"]
-    unread = await in_thread(live.unread, [*waiting, *found.briefs], user.email, request.app[live_feed.FEED].tracker)
+    unread = await in_thread(live.unread, [*waiting, *found.briefs], user.email, tracker)
     return web.Response(text=render.page("inbox.html", briefs=found.briefs, paging=found, filters=filters,
                                          failing=failing, waiting=waiting, unread=unread, live=first_page,
                                          user=user.email, csrf=user.csrf_token),

@@ -240,8 +240,23 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     sales.close()
 
 
+# The browser's notifications, recorded; the brief list's tab behind another window (so it notifies).
+NOTIFICATIONS_SEEN = """
+window.notified = [];
+window.Notification = class {
+  constructor(title, options) { window.notified.push([title, options.body]); }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+if (location.pathname === "/inbox") Object.defineProperty(document, "hidden", { get: () => true });
+"""
+
+
 def test_the_inbox_is_live_new_briefs_and_unread_messages_arrive_without_a_reload(browser, stack, screenshots):
     inbox_page = signed_in(browser, stack, "lee@acme.io", "Europe/Berlin")
+    inbox_page.context.add_init_script(NOTIFICATIONS_SEEN)
+    inbox_page.reload()
+    expect(inbox_page.get_by_role("button", name="Notify me of new briefs")).to_be_hidden()  # already allowed
     expect(inbox_page).to_have_title(re.compile(r"^(\(\d+\) )?Briefs$"))
     before = int(re.match(r"\((\d+)\)", inbox_page.title()).group(1)) if inbox_page.title()[0] == "(" else 0
 
@@ -257,9 +272,13 @@ def test_the_inbox_is_live_new_briefs_and_unread_messages_arrive_without_a_reloa
     expect(row).to_contain_text("keep shipping the same order twice", timeout=2000)
     expect(row).to_contain_text("new")
     expect(inbox_page).to_have_title(titled(1))
+    assert inbox_page.evaluate("window.notified") == [
+        [f"New brief #{brief['id']}", "our two warehouses keep shipping the same order twice"]]
 
     rest_turn(stack, sender, "are you still there? tuesday at 10 would suit me")
     expect(row.locator(".unread")).to_have_text("1", timeout=2000)
+    assert inbox_page.evaluate("window.notified")[-1] == [f"Brief #{brief['id']}: the visitor wrote",
+                                                          "Open the brief to answer them."]
     rest_turn(stack, sender, "or wednesday, any time after lunch")
     expect(row.locator(".unread")).to_have_text("2", timeout=2000)
     expect(row.locator(".unread")).to_have_attribute("aria-label", "2 unread")

@@ -121,3 +121,29 @@ def test_the_event_stream_needs_a_signed_in_salesperson_and_pushes_a_new_brief(w
     assert lines[0] == b"event: brief\n"
     pushed = json.loads(lines[1].removeprefix(b"data: "))
     assert pushed["id"] == brief_id and pushed["sender_id"] == "streamed" and "transcript" not in pushed
+
+
+def test_a_visitor_who_wrote_after_the_handoff_waits_until_a_salesperson_writes_to_them(app, tracker):
+    from bot.sales import inbox
+
+    said(tracker, "nadia", at=time.time() - 60)  # the interview
+    brief_id = handoff("nadia")  # a qualified handoff: nobody asked for a person
+    handoff("quiet-one")
+    assert live.unanswered(tracker) == {} and inbox.waiting(wrote={}) == []
+    time.sleep(0.01)
+    first = time.time()
+    said(tracker, "nadia", at=first)
+    said(tracker, "nadia", at=first + 0.001)
+    wrote = live.unanswered(tracker)
+    assert list(wrote) == [brief_id] and abs(live.unix(wrote[brief_id]) - first) < 0.01  # since the first
+    [waiting] = inbox.waiting(wrote=wrote)
+    assert (waiting["id"], waiting["wrote"], waiting["waited"]) == (brief_id, True, "0 min")
+
+    time.sleep(0.01)
+    inbox.record_message(brief_id, "Hi Nadia, Ann here", "ann@acme.io")
+    assert live.unanswered(tracker) == {}  # answered
+    time.sleep(0.01)
+    said(tracker, "nadia")
+    assert list(live.unanswered(tracker)) == [brief_id]  # writing again, waiting again
+    inbox.set_status(brief_id, "contacted", "ann@acme.io")
+    assert live.unanswered(tracker) == {}  # no longer an open brief

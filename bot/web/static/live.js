@@ -38,6 +38,26 @@
     }
     return td;
   }
+  // Browser notifications, when the salesperson turned them on (the inbox's "Notify me" button) and is
+  // looking elsewhere: a new brief, or a visitor writing after the handoff.
+  var notifyButton = document.getElementById("notify-me");
+  function notificationsOn() { return "Notification" in window && Notification.permission === "granted"; }
+  function showNotifyButton() {
+    if (!notifyButton) return;
+    notifyButton.hidden = !("Notification" in window) || Notification.permission !== "default";
+  }
+  if (notifyButton) {
+    notifyButton.addEventListener("click", function () {
+      Notification.requestPermission().then(showNotifyButton);
+    });
+    showNotifyButton();
+  }
+  function notify(title, body, briefId) {
+    if (!notificationsOn() || (!document.hidden && document.hasFocus())) return;
+    var shown = new Notification(title, { body: body, tag: "brief-" + briefId });
+    shown.onclick = function () { window.focus(); window.location.href = "/inbox/briefs/" + briefId; };
+  }
+
   function addBrief(brief) {
     if (!table || table.dataset.live !== "yes" || rowsOf(brief.id).length) return;
     var contact = brief.contact || {};
@@ -87,8 +107,31 @@
     updateTitle();
   }
 
-  source.addEventListener("brief", function (event) { addBrief(JSON.parse(event.data)); });
-  source.addEventListener("message", function (event) { visitorWrote(JSON.parse(event.data).brief_id); });
+  // How long each waiting visitor has waited, in the words the server uses (bot.sales.inbox.waited), kept
+  // current by the page's own clock.
+  function waited(since) {
+    var minutes = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 60000));
+    if (minutes < 60) return minutes + " min";
+    if (minutes < 48 * 60) return Math.floor(minutes / 60) + " h";
+    return Math.floor(minutes / (24 * 60)) + " days";
+  }
+  function tick() {
+    document.querySelectorAll(".waited[data-since]").forEach(function (timer) {
+      timer.textContent = "waiting " + waited(timer.dataset.since);
+    });
+  }
+  setInterval(tick, 30000);
+
+  source.addEventListener("brief", function (event) {
+    var brief = JSON.parse(event.data);
+    addBrief(brief);
+    notify("New brief #" + brief.id, brief.struggle || "A visitor was handed over.", brief.id);
+  });
+  source.addEventListener("message", function (event) {
+    var briefId = JSON.parse(event.data).brief_id;
+    visitorWrote(briefId);
+    notify("Brief #" + briefId + ": the visitor wrote", "Open the brief to answer them.", briefId);
+  });
   source.addEventListener("read", function (event) { read(JSON.parse(event.data).brief_id); });
   // After a lost connection the browser reconnects by itself; the brief page then catches up once.
   source.addEventListener("open", function () { document.dispatchEvent(new Event("live-open")); });
