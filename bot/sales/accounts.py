@@ -14,7 +14,7 @@ import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -125,6 +125,12 @@ def display_name(email: str) -> str:
     """How a visitor sees a salesperson in the chat: the first name their address gives ("sam.lee@acme.io": Sam)."""
     first = re.split(r"[._+\-]", email.split("@", 1)[0])[0]
     return first[:1].upper() + first[1:30] if first else "Sales"
+
+
+def emails(url: Optional[str] = None) -> List[str]:
+    """Every salesperson's email, in order."""
+    with Session(engine(url), future=True) as session:
+        return list(session.scalars(select(User.email).order_by(User.email)))
 
 
 def exists(email: str, url: Optional[str] = None) -> bool:

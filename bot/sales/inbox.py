@@ -8,6 +8,7 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import iso, utcnow
+from bot.sales import accounts
 from bot.store import briefs
 from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, CrmEvent, Delivery, Meeting, MeetingEmail
@@ -25,11 +26,12 @@ class ClaimedByOther(Exception):
 
 
 def find(status: Optional[str] = None, stage: Optional[str] = None, words: str = "", after: Optional[int] = None,
-         before: Optional[int] = None, limit: int = briefs.PAGE, url: Optional[str] = None) -> briefs.Page:
+         before: Optional[int] = None, limit: int = briefs.PAGE, holder: Optional[str] = None,
+         url: Optional[str] = None) -> briefs.Page:
     """A page of briefs for the inbox (listed fields only), newest first, by status and stage; `words` must
-    all appear in the name, company or struggle."""
+    all appear in the name, company or struggle; `holder`: claimed by this salesperson ("": by nobody)."""
     return briefs.page(status=status or None, stage=stage or None, words=words, after=after, before=before,
-                       limit=limit, full=False, url=url)
+                       limit=limit, full=False, holder=holder, url=url)
 
 
 def _change(brief_id: int, actor: str, kind: str, detail: str, url: Optional[str], **fields) -> None:
@@ -76,6 +78,27 @@ def claim(brief_id: int, actor: str, take_over: bool = False, url: Optional[str]
     winner, _ = _holder(brief_id, url)
     if winner != actor:  # the same person clicking twice has simply claimed it
         raise ClaimedByOther(f"{winner} has just claimed this brief; take it over explicitly.")
+
+
+def release(brief_id: int, actor: str, url: Optional[str] = None) -> None:
+    """Gives a claimed brief back to the queue (a brief only claimed so far is new again)."""
+    holder, status = _holder(brief_id, url)
+    if holder is None:
+        raise ValueError("Nobody has claimed this brief.")
+    _change(brief_id, actor, "released", f"released by {actor}" if holder == actor else f"released from {holder}",
+            url, claimed_by=None, status="new" if status == "claimed" else status)
+
+
+def reassign(brief_id: int, to: str, actor: str, url: Optional[str] = None) -> None:
+    """Gives the brief to another salesperson, who then holds it as if they had claimed it."""
+    to = to.strip().lower()
+    if not accounts.exists(to, url):
+        raise ValueError(f"There is no salesperson {to!r}.")
+    holder, status = _holder(brief_id, url)
+    if holder == to:
+        return
+    _change(brief_id, actor, "reassigned", f"to {to}" + (f" from {holder}" if holder else ""), url,
+            claimed_by=to, status="claimed" if status == "new" else status)
 
 
 def set_status(brief_id: int, status: str, actor: str, url: Optional[str] = None) -> None:

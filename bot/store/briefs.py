@@ -93,7 +93,10 @@ class Page:
 
 
 def _matching(query: Select, sender_id: Optional[str], status: Optional[str], stage: Optional[str],
-              words: str) -> Select:
+              words: str, holder: Optional[str] = None) -> Select:
+    """`holder`: the salesperson who claimed them, or "" for briefs nobody has claimed."""
+    if holder is not None:
+        query = query.where(Brief.claimed_by == holder if holder else Brief.claimed_by.is_(None))
     if sender_id is not None:
         query = query.where(Brief.sender_id == sender_id)
     if status is not None:
@@ -108,14 +111,14 @@ def _matching(query: Select, sender_id: Optional[str], status: Optional[str], st
 
 def page(sender_id: Optional[str] = None, status: Optional[str] = None, stage: Optional[str] = None,
          words: str = "", after: Optional[int] = None, before: Optional[int] = None, limit: int = PAGE,
-         full: bool = True, url: Optional[str] = None) -> Page:
+         full: bool = True, holder: Optional[str] = None, url: Optional[str] = None) -> Page:
     """One page of briefs, newest first: those older than brief `after`, or newer than brief `before`, or
     the newest. `words` must all appear in the name, company or struggle. `full=False` gives the LISTED
     fields only. Pages are keyed by (created_at, id), so briefs arriving meanwhile shift nothing."""
     limit = max(1, min(limit, CHUNK))
     before = before if after is None else None
     columns = [Brief] if full else [Brief.__table__.c[name] for name in LISTED]  # Core rows: twice as fast
-    query = _matching(select(*columns), sender_id, status, stage, words)
+    query = _matching(select(*columns), sender_id, status, stage, words, holder)
     with Session(engine(url), future=True) as session:
         cursor = after if after is not None else before
         if cursor is not None:

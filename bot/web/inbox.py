@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import zoneinfo
+from typing import Optional
 
 from aiohttp import web
 
@@ -24,13 +25,23 @@ CSV_COLUMNS = ("id", "created_at", "status", "claimed_by", "handoff_reason", "qu
                "anxieties", "cost_of_inaction", "name", "email", "company", "summary", "page_url")
 
 
+VIEWS = ("mine", "unassigned")  # besides every brief: the ones I claimed, the ones nobody claimed
+
+
 def _filters(request: web.Request) -> dict:
-    filters = {name: request.query.get(name, "").strip() for name in ("status", "stage", "q")}
+    filters = {name: request.query.get(name, "").strip() for name in ("view", "status", "stage", "q")}
+    if filters["view"] and filters["view"] not in VIEWS:
+        raise web.HTTPBadRequest(reason=f"Unknown view {filters['view']!r}.")
     if filters["status"] and filters["status"] not in inbox.STATUSES:
         raise web.HTTPBadRequest(reason=f"Unknown status {filters['status']!r}.")
     if filters["stage"] and filters["stage"] not in STAGES:
         raise web.HTTPBadRequest(reason=f"Unknown stage {filters['stage']!r}.")
     return filters
+
+
+def _holder(request: web.Request, filters: dict) -> Optional[str]:
+    """Whose briefs the view shows: mine, nobody's (""), or everyone's (None)."""
+    return {"mine": request["user"].email, "unassigned": ""}.get(filters["view"])
 
 
 def _cursors(request: web.Request) -> dict:
@@ -46,7 +57,8 @@ def _cursors(request: web.Request) -> dict:
 
 async def brief_list(request: web.Request) -> web.Response:
     filters = _filters(request)
-    found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"], **_cursors(request))
+    found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"],
+                            holder=_holder(request, filters), **_cursors(request))
     failing = await in_thread(inbox.failing_deliveries)
     first_page = not any(filters.values()) and not any(_cursors(request).values())
     tracker = request.app[live_feed.FEED].tracker
@@ -99,8 +111,11 @@ async def brief_page(request: web.Request) -> web.Response:
     offers = [] if printable else [(kind, value) for kind, value in await _typed_details(request, brief)
                                    if (known.get(kind) or "").lower() != value.lower()]
     await _read(request, brief["id"])
+    colleagues = [] if printable else [email for email in await in_thread(accounts.emails)
+                                       if email != brief.get("claimed_by")]
     return web.Response(text=render.page("brief.html", brief=brief, events=events, meetings=calls, offers=offers,
-                                         printable=printable, user=user.email, csrf=user.csrf_token),
+                                         colleagues=colleagues, printable=printable, user=user.email,
+                                         csrf=user.csrf_token),
                         content_type="text/html")
 
 
@@ -115,6 +130,10 @@ async def change(request: web.Request) -> web.StreamResponse:
     try:
         if action == "claim":
             await in_thread(inbox.claim, brief["id"], actor, bool(form.get("take_over")))
+        elif action == "release":
+            await in_thread(inbox.release, brief["id"], actor)
+        elif action == "reassign":
+            await in_thread(inbox.reassign, brief["id"], str(form.get("to", "")), actor)
         elif action == "status":
             await in_thread(inbox.set_status, brief["id"], str(form.get("status", "")), actor)
         elif action == "note":
@@ -188,7 +207,7 @@ async def briefs_csv(request: web.Request) -> web.StreamResponse:
     after = None
     while True:  # a chunk at a time: memory stays one chunk deep however many briefs there are
         found = await in_thread(inbox.find, filters["status"], filters["stage"], filters["q"], after=after,
-                                limit=briefs.CHUNK)
+                                limit=briefs.CHUNK, holder=_holder(request, filters))
         await response.write(_csv(_csv_row(brief) for brief in found.briefs))
         if found.older is None:
             break

@@ -376,3 +376,45 @@ def test_visitors_waiting_for_a_person_come_first_until_someone_writes_to_them(w
     inbox.set_status(asked[1], "contacted", "ann@acme.io")
     assert '<section class="waiting"' not in client.request("GET", "/inbox")[2]
     assert inbox.waited(dt.timedelta(minutes=135)) == "2 h" and inbox.waited(dt.timedelta(days=3)) == "3 days"
+
+
+def test_mine_and_unassigned_views_and_briefs_released_or_reassigned_with_the_activity(web_app, salesperson):
+    accounts.add_user("sam@acme.io", PASSWORD)
+    mine, theirs, nobodys = (save_brief(f"v-view-{n}", f"struggle number {n}") for n in range(3))
+    inbox.claim(mine, "ann@acme.io")
+    inbox.claim(theirs, "sam@acme.io")
+    client = Client(web_app)
+    client.sign_in()
+
+    def listed(query=""):
+        return [int(n) for n in re.findall(r'<tr data-brief="(\d+)"', client.request("GET", "/inbox" + query)[2])]
+
+    assert listed() == [nobodys, theirs, mine]
+    assert listed("?view=mine") == [mine] and listed("?view=unassigned") == [nobodys]
+    assert listed("?view=unassigned&q=number") == [nobodys]  # with the other filters
+    page = client.request("GET", "/inbox?view=mine")[2]
+    assert '<a href="/inbox?view=mine" aria-current="page">Mine</a>' in page
+    assert '<input type="hidden" name="view" value="mine">' in page  # filtering keeps the view
+    assert client.request("GET", "/inbox?view=everything")[0] == 400
+    assert "struggle number" in client.request("GET", "/inbox/briefs.csv?view=mine")[2]
+    assert len(client.request("GET", "/inbox/briefs.csv?view=unassigned")[2].splitlines()) == 2  # header, 1 brief
+
+    token = client.csrf(f"/inbox/briefs/{mine}")
+    client.request("POST", f"/inbox/briefs/{mine}/release", {"csrf": token})
+    assert store.get_brief(mine)["claimed_by"] is None and store.get_brief(mine)["status"] == "new"
+    assert listed("?view=unassigned") == [nobodys, mine] and listed("?view=mine") == []
+    page = client.request("GET", f"/inbox/briefs/{nobodys}")[2]
+    assert re.findall(r'<select name="to">(.*?)</select>', page) == [
+        "<option>ann@acme.io</option><option>sam@acme.io</option>"]
+    client.request("POST", f"/inbox/briefs/{theirs}/reassign", {"csrf": token, "to": "Ann@acme.io "})
+    assert store.get_brief(theirs)["claimed_by"] == "ann@acme.io" and listed("?view=mine") == [theirs]
+    refused = client.request("POST", f"/inbox/briefs/{nobodys}/reassign", {"csrf": token, "to": "eve@evil.test"})
+    assert refused[0] == 400 and store.get_brief(nobodys)["claimed_by"] is None
+    assert client.request("POST", f"/inbox/briefs/{nobodys}/release", {"csrf": token})[0] == 400  # nobody holds it
+    client.request("POST", f"/inbox/briefs/{nobodys}/reassign", {"csrf": token, "to": "sam@acme.io"})
+    assert store.get_brief(nobodys)["status"] == "claimed"
+    assert [(e["actor"], e["kind"], e["detail"]) for e in inbox.history(mine)][-1] == (
+        "ann@acme.io", "released", "released by ann@acme.io")
+    assert [(e["kind"], e["detail"]) for e in inbox.history(theirs)][-1] == (
+        "reassigned", "to ann@acme.io from sam@acme.io")
+    assert [(e["kind"], e["detail"]) for e in inbox.history(nobodys)] == [("reassigned", "to sam@acme.io")]

@@ -138,7 +138,7 @@ def test_visitor_values_in_attributes_stay_inside_them():
     page = parse(render.page("brief.html", brief=brief, events=[], user=USER, csrf=ATTRIBUTE, printable=False))
     assert page.find("span", class_="status status-" + ATTRIBUTE)
     assert page.find("li", class_=ATTRIBUTE)
-    assert len(page.find("input", type="hidden", name="csrf", value=ATTRIBUTE)) == 6
+    assert len(page.find("input", type="hidden", name="csrf", value=ATTRIBUTE)) == 7  # every form has it
 
 
 def test_the_brief_page_has_the_forms_the_inbox_script_and_browser_tests_use():
@@ -148,6 +148,9 @@ def test_the_brief_page_has_the_forms_the_inbox_script_and_browser_tests_use():
                      "/inbox/briefs/42/message", "/inbox/briefs/42/hand-back"]
     assert len(page.find("input", type="hidden", name="csrf", value=CSRF)) == 6
     assert not page.find("input", name="take_over") and "Claim" in page.text
+    held = brief_page(a_brief(claimed_by="sam@acme.io", status="claimed"))
+    assert [attrs["action"] for attrs in held.find("form")][1:4] == [
+        "/inbox/briefs/42/claim", "/inbox/briefs/42/release", "/inbox/briefs/42/status"]  # take over, or release
     assert page.find("ol", id="live-log", role="log", **{"aria-label": "Live conversation"})
     assert page.find("form", id="live-form") and page.find("textarea", id="message", name="message")
     assert page.find("p", id="live-state", role="status")
