@@ -5,18 +5,25 @@ value builds it with a macro (templates/macros.html), never from a string. Nothi
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.conversation.playback import played_back
-from bot.conversation.slots import STAGES
+from bot.conversation.slots import CHECKS, STAGES
 from bot.sales.inbox import STATUSES
 
 
 def words(name: str) -> str:
     """A stored name such as `active_looking` or `handed_off`, as words."""
     return name.replace("_", " ")
+
+
+def dialable(phone: str) -> str:
+    """A phone number as a tel: link takes it: digits and a leading +, nothing a visitor could add."""
+    digits = re.sub(r"[^0-9]", "", phone)
+    return ("+" if phone.strip().startswith("+") else "") + digits
 
 
 def query(filters: dict) -> str:
@@ -31,8 +38,8 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.filters.update(words=words, query=query, played_back=played_back)
-ENVIRONMENT.globals.update(statuses=STATUSES, stages=STAGES)
+ENVIRONMENT.filters.update(words=words, query=query, played_back=played_back, dialable=dialable)
+ENVIRONMENT.globals.update(statuses=STATUSES, stages=STAGES, check_names=list(CHECKS))
 
 
 def page(name: str, **context) -> str:

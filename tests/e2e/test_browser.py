@@ -208,7 +208,7 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     expect(inbox_page.locator(".meta").first).to_contain_text("claimed by ann@acme.io")
     page.get_by_role("button", name="Close chat").click()  # the visitor closed the chat meanwhile
     inbox_page.get_by_label("Message to the visitor").fill("Hi, I'm Ann from sales. <b>How can I help?</b>")
-    inbox_page.get_by_role("button", name="Send to visitor").click()
+    inbox_page.get_by_label("Message to the visitor").press("Control+Enter")  # sends, as the button does
     expect(page.get_by_role("button", name="Talk to Acme Flow (1 new)")).to_be_visible(timeout=30000)
     page.get_by_role("button", name="Talk to Acme Flow").click()
     expect(page.locator(".dsb-badge")).to_be_hidden()
@@ -225,7 +225,9 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     page.reload()
     expect(page.locator(".dsb-agent").last).to_have_text("Ann: Hi, I'm Ann from sales. <b>How can I help?</b>",
                                                          timeout=30000)
-    inbox_page.screenshot(path=str(screenshots / "brief-page.png"), full_page=True)
+    inbox_page.set_viewport_size({"width": 1400, "height": 1000})  # wide: the conversation beside the brief
+    inbox_page.evaluate("window.scrollTo(0, 0)")
+    inbox_page.screenshot(path=str(screenshots / "brief-page.png"))
     inbox_page.get_by_role("button", name="Hand back to the bot").click()
     expect(inbox_page.get_by_role("status")).to_have_text("The bot is answering this visitor.", timeout=30000)
     expect(bot_lines(page).last).to_have_text("Assistant: " + product.message("handed_back"), timeout=30000)

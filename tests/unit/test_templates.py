@@ -119,7 +119,7 @@ def test_the_brief_page_shows_every_visitor_field_as_text():
                  "“trigger " + HOSTILE + "”", "“situation " + HOSTILE + "”", "“anxieties " + HOSTILE + "”",
                  "“push " + HOSTILE + "”", "summary " + HOSTILE, "reason " + HOSTILE, "question " + HOSTILE,
                  "said " + HOSTILE, "note — note " + HOSTILE, "claimed by bob " + HOSTILE,
-                 f"name {HOSTILE} · maria@bright.example · company {HOSTILE}", "Take over from bob " + HOSTILE):
+                 "Copy email", "Take over from bob " + HOSTILE):
         assert said in page.text, said
     assert "active looking" in page.text and "visitor requested human" in page.text
     assert page.find("meter", value="2", **{"aria-label": "Push of the situation: 2 of 2"})
@@ -137,7 +137,7 @@ def test_visitor_values_in_attributes_stay_inside_them():
     brief = a_brief(status=ATTRIBUTE, transcript=[{"speaker": ATTRIBUTE, "text": "hi", "at": "now"}])
     page = parse(render.page("brief.html", brief=brief, events=[], user=USER, csrf=ATTRIBUTE, printable=False))
     assert page.find("span", class_="status status-" + ATTRIBUTE)
-    assert page.find("li", class_=ATTRIBUTE)
+    assert page.find("li", class_=ATTRIBUTE + " stored")  # the stored transcript, until the live one loads
     assert len(page.find("input", type="hidden", name="csrf", value=ATTRIBUTE)) == 7  # every form has it
 
 
@@ -172,7 +172,8 @@ def test_the_printable_brief_has_no_forms_and_no_live_chat():
     page = brief_page(a_brief(contact=None), printable=True)
     assert page.find("body", class_="print") and not page.find("form") and not page.find("script")
     assert "Printable brief" not in page.text and "Forces" in page.text
-    assert "not given (no consent)" in page.text and "Anonymous visitor" in page.text
+    assert "No email or phone given (no consent)" in page.text and "Anonymous visitor" in page.text
+    assert "Transcript" in page.text and "Conversation" not in page.text
 
 
 def test_the_dashboard_chart_scales_its_bars_and_escapes_its_labels():
@@ -295,3 +296,24 @@ def test_a_cancelled_or_unknown_call_has_nothing_to_post():
     assert [form["action"] for form in no_times.find("form")][-1].endswith("/cancel")
     begun = meeting_page(meeting=a_call(past=True))
     assert not begun.find("form") and "can no longer be moved or cancelled" in begun.text
+
+
+def test_the_brief_page_is_built_for_the_call():
+    brief = a_brief(contact={"name": "Lee", "email": "lee@park.example", "phone": "+44 (20) 7946-0958 ext<b>",
+                             "company": None},
+                    qualified=False, handoff_reason="qualified", checks={"struggle_described": True,
+                                                                         "active_stage": False},
+                    reasons=["Described a struggle.", "Buying stage is passive looking.", "Forces even."])
+    events = [{"at": "2026-11-29T10:00:00Z", "actor": "sam@acme.io", "kind": "note", "detail": "call after 4"},
+              {"at": "2026-11-29T10:01:00Z", "actor": "sam@acme.io", "kind": "claimed", "detail": ""}]
+    page = parse(render.page("brief.html", brief=brief, events=events, user=USER, csrf=CSRF, printable=False))
+    bar = page.find("section", class_="contact-bar")
+    assert bar and page.find("a", href="mailto:lee%40park.example") and page.find("a", href="tel:+442079460958")
+    assert [attrs["data-copy"] for attrs in page.find("button", class_="copy")] == [
+        "lee@park.example", "+44 (20) 7946-0958 ext<b>"]
+    assert "Not qualified · brief #42" in " ".join(page.text.split())  # no "qualified · qualified"
+    assert [attrs["aria-label"] for attrs in page.find("span", class_="mark")] == ["passed", "failed"]
+    assert page.find("li", class_="passed") and page.find("li", class_="failed")  # the third: no mark known
+    notes = page.text.index("Notes")
+    assert notes < page.text.index("call after 4") < page.text.index("Summary")  # notes near the top
+    assert page.text.count("said " + HOSTILE) == 1  # the conversation once, not also as a transcript

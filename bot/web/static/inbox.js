@@ -1,5 +1,6 @@
-/* Brief page: the live conversation with the visitor, fetched when the page opens, when live.js hears that
-   the visitor wrote (no polling) and after the salesperson sends. Messages are shown with textContent only. */
+/* Brief page: the live conversation with the visitor, fetched when the page opens (it replaces the transcript
+   stored with the brief), when live.js hears that the visitor wrote (no polling) and after the salesperson sends;
+   Ctrl+Enter sends; the contact bar's copy buttons. Messages are shown with textContent only. */
 (function () {
   "use strict";
   var briefId = document.currentScript.dataset.brief;
@@ -10,6 +11,7 @@
 
   function render(messages) {
     var fromVisitor = false;
+    log.querySelectorAll("li.stored").forEach(function (line) { line.remove(); });
     for (; shown < messages.length; shown++) {
       var line = messages[shown];
       var item = document.createElement("li");
@@ -22,6 +24,8 @@
       log.appendChild(item);
       fromVisitor = fromVisitor || line.speaker === "visitor";
     }
+    var panel = log.closest(".conversation");
+    if (panel) panel.scrollTop = panel.scrollHeight;  // the newest message in sight
     return fromVisitor;
   }
   function markRead() {  // the salesperson has the page in front of them: the new messages are read
@@ -51,6 +55,21 @@
         refresh();
       })
       .catch(function () { state.textContent = "The message was not sent; try again."; });
+  });
+  form.message.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var label = button.textContent;
+      navigator.clipboard.writeText(button.dataset.copy).then(function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 1500);
+      });
+    });
   });
   document.addEventListener("visitor-wrote", refresh);
   document.addEventListener("live-open", refresh);
