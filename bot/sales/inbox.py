@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Dict, List, Optional, Tuple
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import iso, utcnow
@@ -139,6 +139,25 @@ def record_message(brief_id: int, text: str, actor: str, url: Optional[str] = No
 
 def record_hand_back(brief_id: int, actor: str, url: Optional[str] = None) -> None:
     _change(brief_id, actor, "handed_back", "", url)
+
+
+def same_person(listed: List[dict], url: Optional[str] = None) -> Dict[int, List[int]]:
+    """For each listed brief with a contact email, the ids of the other briefs with that email (any case),
+    newest first: the inbox groups one person's briefs."""
+    emails = {brief["id"]: ((brief.get("contact") or {}).get("email") or "").strip().lower() for brief in listed}
+    wanted = {email for email in emails.values() if email}
+    if not wanted:
+        return {}
+    email = func.lower(func.trim(Brief.contact["email"].as_string()))
+    with Session(engine(url), future=True) as session:
+        rows = session.execute(select(Brief.id, email).where(email.in_(wanted))
+                               .order_by(Brief.created_at.desc(), Brief.id.desc())).all()
+    found = {}
+    for brief_id, address in emails.items():
+        others = [other for other, their in rows if their == address and other != brief_id]
+        if address and others:
+            found[brief_id] = others
+    return found
 
 
 WAITING_LIMIT = 20

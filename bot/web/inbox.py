@@ -65,8 +65,10 @@ async def brief_list(request: web.Request) -> web.Response:
     waiting = await in_thread(inbox.waiting, wrote=await in_thread(live.unanswered, tracker)) if first_page else []
     user = request["user"]
     unread = await in_thread(live.unread, [*waiting, *found.briefs], user.email, tracker)
+    same_person = await in_thread(inbox.same_person, found.briefs)
     return web.Response(text=render.page("inbox.html", briefs=found.briefs, paging=found, filters=filters,
                                          failing=failing, waiting=waiting, unread=unread, live=first_page,
+                                         same_person=same_person,
                                          user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
 

@@ -10,6 +10,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -216,6 +217,9 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     expect(page.locator(".dsb-agent").last).to_have_text("Ann: Hi, I'm Ann from sales. <b>How can I help?</b>",
                                                          timeout=30000)
     expect(page.locator(".dsb-note")).to_have_text(["Ann joined the chat"])
+    page.set_viewport_size({"width": 390, "height": 844})  # as the visitor sees the takeover on a phone
+    page.screenshot(path=str(screenshots / "widget-takeover-phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 720})
     say_without_reply = "could you call me tomorrow morning?"
     page.fill("#dsb-input", say_without_reply)
     page.press("#dsb-input", "Enter")
@@ -305,6 +309,49 @@ def test_the_inbox_is_live_new_briefs_and_unread_messages_arrive_without_a_reloa
     expect(inbox_page).to_have_title(titled(0))  # seen on the brief page as it arrived
     expect(row.locator(".unread")).to_be_hidden()
     inbox_page.context.close()
+
+
+def test_the_inbox_works_by_keyboard_and_on_a_phone(browser, stack, screenshots):
+    sender = f"phone-{uuid.uuid4().hex[:10]}"
+    rest_turn(stack, sender, "our delivery drivers never see the latest route changes")
+    rest_turn(stack, sender, "may I chat with an actual human from your company instead?")
+    rest_turn(stack, sender, "pat.delivery@longroute.test")
+    [brief] = stack.briefs(sender)
+    page = signed_in(browser, stack, "pat@acme.io", "America/New_York")
+    newest = page.locator("table.briefs tbody tr").first
+    expect(newest).to_contain_text("never see the latest route changes")
+    expect(newest.locator("time")).to_have_text(re.compile(r"^(just now|\d+ min ago)$"))
+    at = dt.datetime.fromisoformat(brief["created_at"].rstrip("Z")).replace(tzinfo=dt.timezone.utc)
+    local = at.astimezone(ZoneInfo("America/New_York"))  # the salesperson's own time zone, on hover
+    expect(newest.locator("time")).to_have_attribute("title", re.compile(
+        rf"{local.strftime('%B')} {local.day}, {local.year} at {local.hour % 12 or 12}:{local.strftime('%M')}"))
+
+    page.keyboard.press("j")
+    expect(newest).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    expect(newest).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    expect(page.get_by_role("searchbox")).to_be_focused()
+    page.keyboard.type("jk")  # typed into the search, not taken as shortcuts
+    expect(page.get_by_role("searchbox")).to_have_value("jk")
+    page.get_by_role("searchbox").fill("")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("k")  # the selection stayed on the newest brief, the first: k keeps it there
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{stack.web}/inbox/briefs/{brief['id']}")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/inbox", f"/inbox/briefs/{brief['id']}", "/inbox/dashboard"):
+        page.goto(stack.web + path)
+        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wide <= 0, f"{path} scrolls sideways by {wide} px at phone width"
+        if path == "/inbox":
+            page.screenshot(path=str(screenshots / "inbox-phone.png"))
+    page.context.close()
 
 
 # --- Booking a call in the chat ---------------------------------------------------------------------------------

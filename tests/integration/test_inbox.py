@@ -31,9 +31,9 @@ def salesperson(app_database):
     return "ann@acme.io"
 
 
-def save_brief(sender_id, struggle, name=None, company=None, playback=None):
+def save_brief(sender_id, struggle, name=None, company=None, playback=None, email=None):
     answers = {"struggle": struggle, "trigger": "our CFO quit", "timeline": "by friday"}
-    contact = {"name": name, "email": "x@acme.io", "company": company} if name else None
+    contact = {"name": name, "email": email or f"{sender_id}@acme.io", "company": company} if name else None
     return store.save_handoff(brief.build(sender_id, answers, assess(answers, dt.date(2026, 11, 26)),
                                           "qualified", contact, [], playback))
 
@@ -418,3 +418,28 @@ def test_mine_and_unassigned_views_and_briefs_released_or_reassigned_with_the_ac
     assert [(e["kind"], e["detail"]) for e in inbox.history(theirs)][-1] == (
         "reassigned", "to ann@acme.io from sam@acme.io")
     assert [(e["kind"], e["detail"]) for e in inbox.history(nobodys)] == [("reassigned", "to sam@acme.io")]
+
+
+def test_one_persons_briefs_are_grouped_by_their_email(database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    answers = {"struggle": "rotas", "trigger": None, "timeline": None}
+
+    def brief_from(sender, email):
+        return store.save_handoff(brief.build(sender, answers, assess(answers, dt.date(2026, 11, 26)), "qualified",
+                                              {"name": "Kim", "email": email, "company": None} if email else None, []))
+
+    first, other, second, third = (brief_from("g-1", "kim@rota.test"), brief_from("g-2", "lee@rota.test"),
+                                   brief_from("g-3", "Kim@Rota.test "), brief_from("g-4", None))
+    listed = inbox.find().briefs
+    assert inbox.same_person(listed) == {first: [second], second: [first]}
+    assert other not in inbox.same_person(listed) and third not in inbox.same_person(listed)
+    assert inbox.same_person([]) == {}
+
+
+def test_the_brief_list_links_a_persons_other_briefs(web_app, salesperson):
+    first = save_brief("g-web-1", "rotas are chaos", "Kim", email="kim@rota.test")
+    second = save_brief("g-web-2", "rotas, again", "Kim", email="kim@rota.test")
+    client = Client(web_app)
+    page = client.sign_in()[2]
+    row = page.split(f'<tr data-brief="{second}">')[1].split("</tr>")[0]
+    assert f'also <a href="/inbox/briefs/{first}">#{first}</a>' in row

@@ -78,8 +78,12 @@
     fresh.textContent = "new";
     first.appendChild(fresh);
     row.appendChild(first);
-    row.appendChild(cell(brief.created_at));
-    row.appendChild(cell(contact.name || "Anonymous", contact.company || ""));
+    var received = document.createElement("td");
+    var time = document.createElement("time");
+    time.dateTime = brief.created_at;
+    received.appendChild(time);
+    row.appendChild(received);
+    row.appendChild(cell(contact.name || contact.email || "Anonymous", contact.company || ""));
     row.appendChild(cell(brief.struggle ? "\u201c" + brief.struggle + "\u201d" : ""));
     row.appendChild(cell(brief.handoff_reason === "visitor_requested_human" ? "asked for a person"
                                                                           : (brief.buying_stage || "").replace(/_/g, " ")));
@@ -88,6 +92,7 @@
     var empty = body.querySelector("td[colspan]");
     if (empty) empty.parentNode.remove();
     body.insertBefore(row, body.firstChild);
+    tick();
     updateTitle();
   }
   function visitorWrote(briefId) {
@@ -115,12 +120,53 @@
     if (minutes < 48 * 60) return Math.floor(minutes / 60) + " h";
     return Math.floor(minutes / (24 * 60)) + " days";
   }
+  // When each brief came, as "5 min ago", with the exact time in the salesperson's own time zone on hover.
+  function ago(when) {
+    var minutes = Math.floor((Date.now() - Date.parse(when)) / 60000);
+    if (minutes < 1) return "just now";
+    if (minutes < 60) return minutes + " min ago";
+    if (minutes < 24 * 60) return Math.floor(minutes / 60) + " h ago";
+    if (minutes < 48 * 60) return "yesterday";
+    if (minutes < 7 * 24 * 60) return Math.floor(minutes / (24 * 60)) + " days ago";
+    return new Date(when).toLocaleDateString(undefined, { dateStyle: "medium" });
+  }
   function tick() {
     document.querySelectorAll(".waited[data-since]").forEach(function (timer) {
       timer.textContent = "waiting " + waited(timer.dataset.since);
     });
+    document.querySelectorAll("table.briefs time[datetime]").forEach(function (time) {
+      time.textContent = ago(time.dateTime);
+      time.title = new Date(time.dateTime).toLocaleString(undefined, { dateStyle: "full", timeStyle: "short" });
+    });
   }
   setInterval(tick, 30000);
+
+  // Keyboard shortcuts on the brief list: j / k next and previous brief, Enter opens it, / searches, ? lists them.
+  var help = document.getElementById("shortcuts");
+  function rows() { return table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-brief]")) : []; }
+  function select(step) {
+    var all = rows();
+    if (!all.length) return;
+    var at = all.indexOf(table.querySelector("tr.selected"));
+    var next = all[Math.max(0, Math.min(all.length - 1, at < 0 ? 0 : at + step))];
+    all.forEach(function (row) { row.classList.remove("selected"); });
+    next.classList.add("selected");
+    next.querySelector("a").focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) || event.target.isContentEditable;
+    if (typing || event.ctrlKey || event.metaKey || event.altKey || !table) return;
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      select(event.key === "j" ? 1 : -1);
+    } else if (event.key === "/") {
+      event.preventDefault();
+      document.querySelector('input[type="search"]').focus();
+    } else if (event.key === "?" && help) {
+      event.preventDefault();
+      if (help.open) help.close(); else help.showModal();
+    }
+  });
 
   source.addEventListener("brief", function (event) {
     var brief = JSON.parse(event.data);
@@ -135,5 +181,6 @@
   source.addEventListener("read", function (event) { read(JSON.parse(event.data).brief_id); });
   // After a lost connection the browser reconnects by itself; the brief page then catches up once.
   source.addEventListener("open", function () { document.dispatchEvent(new Event("live-open")); });
+  tick();
   updateTitle();
 })();
