@@ -206,6 +206,21 @@ class VisitorSocketIO(SocketIOInput):
         async def health(_: Any) -> Any:
             return response.json({"status": "ok"})
 
+        @blueprint.route("/typing", methods=["POST"])
+        async def someone_is_typing(request: Any) -> Any:
+            """The web app's word that a salesperson is typing to a conversation: its widget shows "Ann is
+            typing…" (`agent_typing`; widgets that do not know the event ignore it). Needs RASA_TOKEN."""
+            token = request.args.get("token") or ""
+            if not hmac.compare_digest(token.encode(), config.rasa_token().encode()):
+                return response.json({"error": "A valid token is required."}, status=401)
+            sent = request.json if isinstance(request.json, dict) else {}
+            session_id, name = sent.get("session_id"), sent.get("agent_name")
+            if not isinstance(session_id, str) or not isinstance(name, str) or not name.strip():
+                return response.json({"error": "session_id and agent_name are required."}, status=400)
+            await sio.emit("agent_typing", {"agent_name": name.strip()[:40]}, room=session_id,
+                           namespace=self.namespace)
+            return response.json({"ok": True})
+
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
             request = environ.get("sanic.request")

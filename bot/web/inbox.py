@@ -153,6 +153,8 @@ async def change(request: web.Request) -> web.StreamResponse:
             if typed not in await _typed_details(request, brief):  # only what the visitor typed, as they typed it
                 raise ValueError("Only an email or phone number the visitor typed in the conversation can be taken.")
             await in_thread(inbox.set_contact, brief["id"], *typed, actor)
+        elif action == "typing":  # the salesperson is writing to the visitor: their widget says so
+            await rasa_client.typing(request, brief["sender_id"], accounts.display_name(actor))
         elif action == "read":  # the page showed the visitor's newest messages
             await _read(request, brief["id"])
         elif action == "hand-back":

@@ -30,6 +30,18 @@ async def post_events(request: web.Request, sender_id: str, events: list) -> Non
                 params={"output_channel": "socketio", "execute_side_effects": "true"})
 
 
+async def typing(request: web.Request, sender_id: str, agent_name: str) -> None:
+    """Tells the visitor's widget that this salesperson is typing (channels/visitors.py's socket.io channel)."""
+    url = f"{config.rasa_url()}/webhooks/socketio/typing"
+    try:
+        async with request.app[HTTP_CLIENT].post(url, params={"token": config.rasa_token()},
+                                                 json={"session_id": sender_id, "agent_name": agent_name}) as answer:
+            if answer.status != 200:
+                raise _bad_gateway(f"The conversation service answered {answer.status}.")
+    except aiohttp.ClientError as error:
+        raise _bad_gateway(f"The conversation service is unreachable: {error.__class__.__name__}.") from error
+
+
 async def _call(request: web.Request, method: str, sender_id: str, path: str, params: dict,
                 events: Optional[list] = None) -> dict:
     """One call to Rasa's conversation API; failures become a 502 with a JSON reason."""

@@ -220,6 +220,11 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     page.set_viewport_size({"width": 390, "height": 844})  # as the visitor sees the takeover on a phone
     page.screenshot(path=str(screenshots / "widget-takeover-phone.png"))
     page.set_viewport_size({"width": 1280, "height": 720})
+    # While Ann types (and only then) the visitor sees it, by her name.
+    inbox_page.get_by_label("Message to the visitor").press_sequentially("Let me check the calendar")
+    expect(page.locator(".dsb-typing")).to_have_text("Ann is typing…")
+    inbox_page.get_by_label("Message to the visitor").fill("")
+    expect(page.locator(".dsb-typing")).to_be_hidden(timeout=10000)  # she stopped: it goes
     say_without_reply = "could you call me tomorrow morning?"
     page.fill("#dsb-input", say_without_reply)
     page.press("#dsb-input", "Enter")

@@ -10,7 +10,7 @@ import pytest
 
 from bot.conversation import product
 from bot.store import briefs as store
-from tests.e2e.stack import CONVERSATIONS, SALES_TOKEN
+from tests.e2e.stack import CONVERSATIONS, RASA_TOKEN, SALES_TOKEN
 from tests.helpers import Client, http
 
 PLAYED = [
@@ -130,6 +130,12 @@ def test_rasa_http_api_needs_the_token(stack, played):
     sender, _ = played["an early visitor is nurtured and asks to receive material"]
     status, _ = http("GET", f"{stack.rasa}/conversations/{sender}/tracker")
     assert status in (401, 403)
+    # Nor can anyone but the web app make a visitor's widget say "Ann is typing…".
+    typing = f"{stack.rasa}/webhooks/socketio/typing"
+    assert http("POST", typing, {"session_id": sender, "agent_name": "Eve"})[0] == 401
+    assert http("POST", typing + "?token=wrong", {"session_id": sender, "agent_name": "Eve"})[0] == 401
+    assert http("POST", f"{typing}?token={RASA_TOKEN}", {"session_id": sender})[0] == 400
+    assert http("POST", f"{typing}?token={RASA_TOKEN}", {"session_id": sender, "agent_name": "Ann"})[0] == 200
 
 
 def test_conversations_are_kept_in_the_sql_tracker_store(stack, played):

@@ -52,9 +52,18 @@
       .then(function (response) {
         if (!response.ok) throw new Error(response.status);
         form.message.value = "";
+        toldTyping = 0;  // sent: the next keystroke starts a new "typing…"
         refresh();
       })
       .catch(function () { state.textContent = "The message was not sent; try again."; });
+  });
+  var toldTyping = 0;
+  form.message.addEventListener("input", function () {  // the visitor's widget shows "Ann is typing…"
+    if (Date.now() - toldTyping < 3000 || !form.message.value.trim()) return;
+    toldTyping = Date.now();
+    var body = new URLSearchParams({ csrf: form.csrf.value });
+    fetch("/inbox/briefs/" + briefId + "/typing", { method: "POST", body: body, credentials: "same-origin",
+                                                    headers: { "Accept": "application/json" } });
   });
   form.message.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {

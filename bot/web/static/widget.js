@@ -109,10 +109,11 @@
     log.scrollTop = log.scrollHeight; // the replies take room from the log: keep the last message in view
   }
   var typingTimer = null;
-  function setTyping(on) {
+  function setTyping(on, who) {  // who: the salesperson typing (their page says so every 3 s while they type)
     typing.hidden = !on;
+    typing.textContent = who ? who + " is typing…" : "typing…";
     clearTimeout(typingTimer);
-    if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, 15000);
+    if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, who ? 6000 : 15000);
   }
 
   var socket = null;
@@ -221,6 +222,9 @@
       if (message.handed_over) paused = true; // a person will answer: no "typing…" from the bot meanwhile
       if (message.handed_back) { paused = false; joined = null; }
       showReplies(message.quick_replies || message.buttons);
+    });
+    socket.on("agent_typing", function (data) {
+      if (data && typeof data.agent_name === "string") setTyping(true, data.agent_name);
     });
     socket.on("disconnect", function () {
       confirmed = false;
