@@ -1,16 +1,21 @@
 """Figures for the inbox dashboard: conversations as counted into interview_progress (bot/store/progress.py)
-and leads, each a GROUP BY in the app database."""
+and leads, each a GROUP BY in the app database, and how quickly salespeople answered the handoffs of a date
+range."""
 from __future__ import annotations
 
+import datetime as dt
+import statistics
 from typing import Dict, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from bot.conversation import product
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.store import progress
 from bot.store.engine import engine
-from bot.store.models import Brief, InterviewProgress, Lead
+from bot.store.models import Brief, BriefEvent, InterviewProgress, Lead
 
 
 def figures(url: Optional[str] = None, tracker_url: Optional[str] = None) -> Tuple[Dict[str, int], Dict[str, int]]:
@@ -35,3 +40,54 @@ def figures(url: Optional[str] = None, tracker_url: Optional[str] = None) -> Tup
         if last_question and not completed and not was_handed_off:
             stopped[last_question] += count
     return stats, stopped
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# What counts as a reply to a handoff: a message in the chat, or the brief moved on (the salesperson wrote by email
+# or called).
+REPLIES = (BriefEvent.kind == "message") | ((BriefEvent.kind == "status") & BriefEvent.detail.in_(
+    ("contacted", "won", "lost")))
+
+
+def reply_hours() -> dict:
+    """product.yml's `reply_hours`; a product file without them gets weekdays 9 to 17 UTC."""
+    return product.facts().get("reply_hours") or {"time_zone": "UTC", "days": "mon-fri", "from": "09:00",
+                                                  "to": "17:00"}
+
+
+def business_minutes(start: dt.datetime, end: dt.datetime, hours: dict) -> float:
+    """The minutes of business hours (product.yml's `reply_hours`, in their time zone) between two UTC times."""
+    zone = ZoneInfo(hours["time_zone"])
+    first, last = (DAYS.index(day) for day in hours["days"].split("-"))
+    opens, closes = (dt.time.fromisoformat(hours[key]) for key in ("from", "to"))
+    start, end = (moment.replace(tzinfo=dt.timezone.utc) for moment in (start, end))
+    day, minutes = start.astimezone(zone).date(), 0.0
+    while day <= end.astimezone(zone).date():
+        if first <= day.weekday() <= last:
+            window_start = dt.datetime.combine(day, opens, zone)
+            window_end = dt.datetime.combine(day, closes, zone)
+            overlap = min(end, window_end) - max(start, window_start)
+            minutes += max(overlap.total_seconds() / 60, 0)
+        day += dt.timedelta(days=1)
+    return minutes
+
+
+def replies(start: dt.date, end: dt.date, url: Optional[str] = None) -> Dict[str, object]:
+    """How handoffs from `start` to `end` (whole days, UTC) were answered: how many, how many have a reply, the
+    median time to the first one, and the share answered within one business day (product.yml's `reply_hours`)."""
+    hours = reply_hours()
+    day_minutes = (dt.datetime.combine(dt.date.min, dt.time.fromisoformat(hours["to"]))
+                   - dt.datetime.combine(dt.date.min, dt.time.fromisoformat(hours["from"]))).total_seconds() / 60
+    first_reply = (select(BriefEvent.brief_id, func.min(BriefEvent.at).label("at")).where(REPLIES)
+                   .group_by(BriefEvent.brief_id).subquery())
+    with Session(engine(url), future=True) as session:
+        rows = session.execute(select(Brief.created_at, first_reply.c.at)
+                               .outerjoin(first_reply, first_reply.c.brief_id == Brief.id)
+                               .where(Brief.created_at >= dt.datetime.combine(start, dt.time()),
+                                      Brief.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+                               ).all()
+    waits = [(replied - handed).total_seconds() / 60 for handed, replied in rows if replied]
+    in_time = [1 for handed, replied in rows if replied and business_minutes(handed, replied, hours) <= day_minutes]
+    return {"handoffs": len(rows), "answered": len(waits),
+            "median_minutes": statistics.median(waits) if waits else None,
+            "in_time_share": len(in_time) / len(rows) if rows else None}

@@ -3,6 +3,7 @@ outcomes, one's own availability for calls."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import io
 import zoneinfo
@@ -220,11 +221,30 @@ async def briefs_csv(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def _date_range(request: web.Request) -> tuple:
+    """`from` and `to` (YYYY-MM-DD, both included); the last 30 days by default."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    chosen = []
+    for name, default in (("from", today - dt.timedelta(days=29)), ("to", today)):
+        value = request.query.get(name, "").strip()
+        try:
+            chosen.append(dt.date.fromisoformat(value) if value else default)
+        except ValueError:
+            raise web.HTTPBadRequest(reason=f"{name!r} must be a date such as {today.isoformat()}.") from None
+    if chosen[0] > chosen[1]:
+        raise web.HTTPBadRequest(reason="'from' must not be after 'to'.")
+    return tuple(chosen)
+
+
 async def dashboard_page(request: web.Request) -> web.Response:
+    start, end = _date_range(request)
     stats, drop_off = await in_thread(dashboard.figures)
+    replies = await in_thread(dashboard.replies, start, end)
     user = request["user"]
-    return web.Response(text=render.page("dashboard.html", stats=stats, drop_off=drop_off,
-                                         user=user.email, csrf=user.csrf_token),
+    return web.Response(text=render.page("dashboard.html", stats=stats, drop_off=drop_off, replies=replies,
+                                         start=start.isoformat(), end=end.isoformat(),
+                                         hours=dashboard.reply_hours(), user=user.email,
+                                         csrf=user.csrf_token),
                         content_type="text/html")
 
 

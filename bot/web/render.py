@@ -26,6 +26,19 @@ def dialable(phone: str) -> str:
     return ("+" if phone.strip().startswith("+") else "") + digits
 
 
+def duration(minutes) -> str:
+    """Minutes as a salesperson reads a wait: "—", "12 min", "3 h 5 min", "2 days 4 h"."""
+    if minutes is None:
+        return "—"
+    minutes = int(round(minutes))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+    days, hours = divmod(minutes // 60, 24)
+    return f"{days} day{'s' if days > 1 else ''} {hours} h" if hours else f"{days} day{'s' if days > 1 else ''}"
+
+
 def query(filters: dict) -> str:
     """The filters that are set, as a URL query string (escaped by the template like any value)."""
     return urlencode({name: value for name, value in filters.items() if value})
@@ -38,7 +51,8 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.filters.update(words=words, query=query, played_back=played_back, dialable=dialable)
+ENVIRONMENT.filters.update(words=words, query=query, played_back=played_back, dialable=dialable,
+                           duration=duration)
 ENVIRONMENT.globals.update(statuses=STATUSES, stages=STAGES, check_names=list(CHECKS))
 
 

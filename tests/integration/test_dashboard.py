@@ -93,3 +93,53 @@ def test_a_fresh_install_without_conversations_shows_zeros(app_database, tmp_pat
     for tracker in (f"sqlite:///{tmp_path / 'missing' / 'tracker.db'}", app_database):  # no file; no table
         stats, stopped = dashboard.figures(tracker_url=tracker)
         assert stats["conversations started"] == 0 and set(stopped.values()) == {0}
+
+
+def test_replies_to_the_handoffs_of_a_date_range(database_url, monkeypatch):
+    import datetime as dt
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from bot.store.engine import engine
+    from bot.store.models import Brief, BriefEvent
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    quick, slow, silent, earlier = (handoff(f"reply-{n}") for n in range(4))
+    at = dt.datetime
+    with Session(engine(), future=True) as session, session.begin():
+        for brief_id, created in ((quick, at(2026, 12, 2, 9, 0)), (slow, at(2026, 12, 4, 16, 0)),
+                                  (silent, at(2026, 12, 3, 10, 0)), (earlier, at(2026, 11, 1, 10, 0))):
+            session.execute(update(Brief).where(Brief.id == brief_id).values(created_at=created))
+        session.add_all([
+            BriefEvent(brief_id=quick, actor="ann@acme.io", kind="message", detail="Hi!", at=at(2026, 12, 2, 9, 30)),
+            BriefEvent(brief_id=quick, actor="ann@acme.io", kind="message", detail="Again", at=at(2026, 12, 2, 9, 50)),
+            BriefEvent(brief_id=slow, actor="ann@acme.io", kind="note", detail="call", at=at(2026, 12, 4, 16, 5)),
+            # Friday 17:00 in Berlin to Tuesday 11:00: 1 + 9 + 2 business hours, more than one business day
+            BriefEvent(brief_id=slow, actor="ann@acme.io", kind="status", detail="contacted",
+                       at=at(2026, 12, 8, 10, 0)),
+            BriefEvent(brief_id=silent, actor="ann@acme.io", kind="claimed", detail="", at=at(2026, 12, 3, 10, 1)),
+            BriefEvent(brief_id=earlier, actor="ann@acme.io", kind="message", detail="Hi", at=at(2026, 11, 1, 10, 5))])
+    week = dashboard.replies(dt.date(2026, 12, 1), dt.date(2026, 12, 7))
+    assert week == {"handoffs": 3, "answered": 2, "median_minutes": (30 + 5400) / 2, "in_time_share": 1 / 3}
+    assert dashboard.replies(dt.date(2026, 11, 1), dt.date(2026, 11, 1)) == {  # a Sunday: no business hours yet
+        "handoffs": 1, "answered": 1, "median_minutes": 5.0, "in_time_share": 1.0}
+    assert dashboard.replies(dt.date(2026, 10, 1), dt.date(2026, 10, 2)) == {
+        "handoffs": 0, "answered": 0, "median_minutes": None, "in_time_share": None}
+
+
+def test_the_dashboard_page_takes_a_date_range(web_app):
+    from bot.sales import accounts
+    from tests.helpers import Client
+
+    accounts.add_user("ann@acme.io", "correct horse battery")
+    handoff("reply-web")
+    client = Client(web_app)
+    client.sign_in()
+    page = client.request("GET", "/inbox/dashboard")[2]
+    assert '<span class="number">1</span> handoffs' in page and '<span class="number">0</span> answered' in page
+    assert "answered within one business day (mon-fri 09:00–18:00, Europe/Berlin)" in page
+    older = client.request("GET", "/inbox/dashboard?from=2020-01-01&to=2020-01-31")[2]
+    assert '<span class="number">0</span> handoffs' in older and 'value="2020-01-31"' in older
+    assert client.request("GET", "/inbox/dashboard?from=yesterday")[0] == 400
+    assert client.request("GET", "/inbox/dashboard?from=2026-12-02&to=2026-12-01")[0] == 400

@@ -176,17 +176,38 @@ def test_the_printable_brief_has_no_forms_and_no_live_chat():
     assert "Transcript" in page.text and "Conversation" not in page.text
 
 
+REPLIES = {"handoffs": 3, "answered": 2, "median_minutes": 185.0, "in_time_share": 2 / 3}
+HOURS = {"time_zone": "Europe/Berlin", "days": "mon-fri", "from": "09:00", "to": "18:00"}
+
+
+def dashboard(stats, drop_off, replies=REPLIES, start="2026-11-01", end="2026-11-30"):
+    return parse(render.page("dashboard.html", stats=stats, drop_off=drop_off, replies=replies, start=start,
+                             end=end, hours=HOURS, user=USER, csrf=CSRF))
+
+
 def test_the_dashboard_chart_scales_its_bars_and_escapes_its_labels():
     stats = {"conversations started": 10, "label " + HOSTILE: 2}
     drop_off = {"struggle": 4, "current_solution": 2, "odd_" + HOSTILE: 0}
-    page = parse(render.page("dashboard.html", stats=stats, drop_off=drop_off, user=USER, csrf=CSRF))
+    page = dashboard(stats, drop_off)
     assert "10 conversations started" in page.text and "2 label " + HOSTILE in page.text
     assert "current solution" in page.text and "odd " + HOSTILE in page.text
     [chart] = page.find("svg", role="img", class_="chart")
     assert chart["height"] == str(26 * 3 + 4) and chart["width"] == "520"
     assert [rect["width"] for rect in page.find("rect")] == ["300", "150", "0"]
-    empty = parse(render.page("dashboard.html", stats=stats, drop_off={}, user=USER, csrf=CSRF))
+    empty = dashboard(stats, {})
     assert empty.find("svg", height="4") and not empty.find("rect")
+
+
+def test_the_dashboard_shows_how_quickly_handoffs_were_answered_in_the_range():
+    page = dashboard({}, {}, start="2026-11-01", end="2026-11-30")
+    assert page.find("input", type="date", name="from", value="2026-11-01")
+    assert page.find("input", type="date", name="to", value="2026-11-30")
+    text = " ".join(page.text.split())
+    assert "3 handoffs 2 answered 3 h 5 min median time to the first reply 67% answered within one business day" \
+        in text and "(mon-fri 09:00–18:00, Europe/Berlin)" in text
+    none_yet = " ".join(dashboard({}, {}, replies={"handoffs": 0, "answered": 0, "median_minutes": None,
+                                                    "in_time_share": None}).text.split())
+    assert "0 handoffs 0 answered — median time to the first reply — answered within" in none_yet
 
 
 def test_the_product_page_escapes_the_companys_facts_too():
