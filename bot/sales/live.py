@@ -41,6 +41,28 @@ def mark_read(brief_id: int, reader: str, url: Optional[str] = None) -> None:
             read.read_at = utcnow()
 
 
+def _written_after(tracker: Engine, handoffs: Iterable[tuple], since: Dict[int, dt.datetime]) -> Dict[int, List[float]]:
+    """The Unix times of the messages each brief's visitor wrote after `since[brief id]` (a visitor handed over
+    twice writes to their newest brief); `handoffs`: (brief id, sender id, created_at) rows."""
+    after = {sender_id: (brief_id, unix(since[brief_id]))
+             for brief_id, sender_id, _ in sorted(handoffs, key=lambda row: row[2])}
+    if not after:
+        return {}
+    try:
+        with tracker.connect() as connection:
+            rows = connection.execute(select(EVENTS.c.sender_id, EVENTS.c.timestamp).where(
+                EVENTS.c.type_name == "user", EVENTS.c.sender_id.in_(list(after)),
+                EVENTS.c.timestamp > min(moment for _, moment in after.values()))).all()
+    except SQLAlchemyError:  # no conversation stored yet
+        return {}
+    written: Dict[int, List[float]] = {}
+    for sender_id, timestamp in rows:
+        brief_id, moment = after[sender_id]
+        if timestamp > moment:
+            written.setdefault(brief_id, []).append(timestamp)
+    return written
+
+
 def unread(listed: Iterable[dict], reader: str, tracker: Engine, url: Optional[str] = None) -> Dict[int, int]:
     """For each brief listed, how many messages its visitor wrote after the handoff that `reader` has not seen
     (written after they last opened the brief); briefs without any are left out."""
@@ -51,21 +73,8 @@ def unread(listed: Iterable[dict], reader: str, tracker: Engine, url: Optional[s
         handoffs = session.execute(select(Brief.id, Brief.sender_id, Brief.created_at).where(Brief.id.in_(ids))).all()
         reads = dict(session.execute(select(BriefRead.brief_id, BriefRead.read_at)
                                      .where(BriefRead.reader == reader, BriefRead.brief_id.in_(ids))).all())
-    since = {sender_id: (brief_id, unix(max(created, reads.get(brief_id, created))))
-             for brief_id, sender_id, created in sorted(handoffs, key=lambda row: row.created_at)}  # the newest
-    try:
-        with tracker.connect() as connection:
-            rows = connection.execute(select(EVENTS.c.sender_id, EVENTS.c.timestamp).where(
-                EVENTS.c.type_name == "user", EVENTS.c.sender_id.in_(list(since)),
-                EVENTS.c.timestamp > min(after for _, after in since.values()))).all()
-    except SQLAlchemyError:  # no conversation stored yet
-        return {}
-    counts: Dict[int, int] = {}
-    for sender_id, timestamp in rows:
-        brief_id, after = since[sender_id]
-        if timestamp > after:
-            counts[brief_id] = counts.get(brief_id, 0) + 1
-    return counts
+    since = {brief_id: max(created, reads.get(brief_id, created)) for brief_id, _, created in handoffs}
+    return {brief_id: len(times) for brief_id, times in _written_after(tracker, handoffs, since).items()}
 
 
 def unanswered(tracker: Engine, now: Optional[dt.datetime] = None, url: Optional[str] = None
@@ -80,24 +89,9 @@ def unanswered(tracker: Engine, now: Optional[dt.datetime] = None, url: Optional
             select(BriefEvent.brief_id, func.max(BriefEvent.at))
             .where(BriefEvent.kind == "message", BriefEvent.brief_id.in_([row.id for row in handoffs]))
             .group_by(BriefEvent.brief_id)).all())
-    if not handoffs:
-        return {}
-    after = {row.sender_id: (row.id, unix(max(row.created_at, replied.get(row.id, row.created_at))))
-             for row in sorted(handoffs, key=lambda row: row.created_at)}  # the newest brief of a visitor
-    try:
-        with tracker.connect() as connection:
-            said = connection.execute(select(EVENTS.c.sender_id, EVENTS.c.timestamp).where(
-                EVENTS.c.type_name == "user", EVENTS.c.sender_id.in_(list(after)),
-                EVENTS.c.timestamp > min(since for _, since in after.values()))).all()
-    except SQLAlchemyError:  # no conversation stored yet
-        return {}
-    first: Dict[int, float] = {}
-    for sender_id, timestamp in said:
-        brief_id, since = after[sender_id]
-        if timestamp > since:
-            first[brief_id] = min(timestamp, first.get(brief_id, timestamp))
-    return {brief_id: dt.datetime.fromtimestamp(at, dt.timezone.utc).replace(tzinfo=None)
-            for brief_id, at in first.items()}
+    since = {brief_id: max(created, replied.get(brief_id, created)) for brief_id, _, created in handoffs}
+    return {brief_id: dt.datetime.fromtimestamp(min(times), dt.timezone.utc).replace(tzinfo=None)
+            for brief_id, times in _written_after(tracker, handoffs, since).items()}
 
 
 @dataclass
