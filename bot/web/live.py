@@ -41,8 +41,11 @@ class Feed:
 
     def publish(self, kind: str, data: dict) -> None:
         for queue in list(self.pages):
-            if queue.full():  # a page that stopped reading: it reloads when it reconnects
+            if queue.full():  # a page that stopped reading: its stream ends, and the browser connects anew
                 self.pages.discard(queue)
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(("end", {}))
             else:
                 queue.put_nowait((kind, data))
 
@@ -115,7 +118,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             if kind == "read" and data.get("reader") != reader:
                 continue
             await response.write(event(kind, {key: value for key, value in data.items() if key != "reader"}))
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:  # the page went away
         pass
     finally:
         feed_.leave(queue)

@@ -147,3 +147,21 @@ def test_a_visitor_who_wrote_after_the_handoff_waits_until_a_salesperson_writes_
     assert list(live.unanswered(tracker)) == [brief_id]  # writing again, waiting again
     inbox.set_status(brief_id, "contacted", "ann@acme.io")
     assert live.unanswered(tracker) == {}  # no longer an open brief
+
+
+def test_a_page_that_stops_reading_has_its_stream_ended_not_its_news_piled_up(app):
+    import asyncio
+
+    from bot.web.live import Feed
+
+    async def publish_past_a_full_queue():
+        feed = Feed()
+        stalled, reading = asyncio.Queue(maxsize=2), asyncio.Queue(maxsize=10)
+        feed.pages.update({stalled, reading})
+        for n in range(3):
+            feed.publish("brief", {"id": n})
+        await feed.close()
+        drain = [stalled.get_nowait() for _ in range(stalled.qsize())]
+        return drain, reading.qsize(), stalled in feed.pages
+
+    assert asyncio.run(publish_past_a_full_queue()) == ([("end", {})], 3, False)  # the browser then reconnects
