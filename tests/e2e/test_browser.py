@@ -251,6 +251,27 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     sales.close()
 
 
+# Each visible button, field, link, badge and status with text: its contrast ratio against the first opaque
+# background behind it (WCAG's relative luminance).
+CONTRASTS = """(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92
+                                                     : Math.pow((v + 0.055) / 1.055, 2.4); })
+                                      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const behind = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+                             if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3); }
+                           return [255, 255, 255]; };
+  const found = [];
+  document.querySelectorAll("button, input, select, textarea, a, .unread, .fresh, .status, .meta, .unknown, .hint")
+    .forEach((el) => {
+      if (!el.offsetParent || !(el.textContent.trim() || el.value)) return;
+      const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(behind(el))];
+      found.push([el.tagName.toLowerCase() + "." + el.className, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]);
+    });
+  return found;
+})()"""
+
+
 # The browser's notifications, recorded; the brief list's tab behind another window (so it notifies).
 NOTIFICATIONS_SEEN = """
 window.notified = [];
@@ -348,6 +369,19 @@ def test_the_inbox_works_by_keyboard_and_on_a_phone(browser, stack, screenshots)
     page.keyboard.press("k")  # the selection stayed on the newest brief, the first: k keeps it there
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{stack.web}/inbox/briefs/{brief['id']}")
+
+    # Readable and visible by keyboard: text at 4.5:1 or more against what is behind it, and a focus ring.
+    for path in ("/inbox", f"/inbox/briefs/{brief['id']}", "/inbox/dashboard"):
+        page.goto(stack.web + path)
+        for selector, ratio in page.evaluate(CONTRASTS):
+            assert ratio >= 4.5, f"{selector} on {path}: contrast {ratio:.2f}"
+    page.goto(f"{stack.web}/inbox/briefs/{brief['id']}")
+    page.get_by_role("button", name="Claim").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focused by keyboard
+    ring = page.evaluate("(() => { const el = document.activeElement, s = getComputedStyle(el);"
+                         " return [el.textContent, s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
+    assert ring[0] == "Claim" and ring[1] == "solid" and ring[2] >= 2, ring
 
     page.set_viewport_size({"width": 390, "height": 844})
     for path in ("/inbox", f"/inbox/briefs/{brief['id']}", "/inbox/dashboard"):
