@@ -9,6 +9,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def unix(moment: dt.datetime) -> float:
+    """A stored (naive UTC) time as a Unix timestamp, as Rasa stores its events' times."""
+    return moment.replace(tzinfo=dt.timezone.utc).timestamp()
+
+
 def iso(moment: dt.datetime) -> str:
     """UTC timestamp as ISO 8601 with a Z, as the brief API returns it."""
     if moment.tzinfo is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import config
-from bot.clock import iso, utcnow
+from bot.clock import iso, unix, utcnow
 from bot.store import briefs
 from bot.store.conversations import EVENTS
 from bot.store.engine import engine
@@ -25,10 +25,6 @@ WAIT_WINDOW = dt.timedelta(days=14)
 # PostgreSQL hands out ids before commit: an event committed late may take an id below the newest one seen.
 # Each look goes this many ids back and skips what it already announced.
 LOOKBACK = 500
-
-
-def unix(moment: dt.datetime) -> float:
-    return moment.replace(tzinfo=dt.timezone.utc).timestamp()  # Rasa stores Unix timestamps
 
 
 def mark_read(brief_id: int, reader: str, url: Optional[str] = None) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from bot import config
-from bot.clock import iso, utcnow
+from bot.clock import iso, unix, utcnow
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.store import pending
 from bot.store.briefs import crm_event
@@ -190,7 +190,7 @@ def delete_expired(days: int, now: Optional[dt.datetime] = None, url: Optional[s
         briefs = _bulk(session, delete(Brief).where(Brief.created_at < cutoff))
         leads = _bulk(session, delete(Lead).where(Lead.updated_at < cutoff, ~Lead.briefs.any()))
     conversations = events_deleted = 0
-    last = cutoff.replace(tzinfo=dt.timezone.utc).timestamp()  # Rasa stores Unix timestamps
+    last = unix(cutoff)
     with _tracker(tracker_url) as (events, connection):
         if events is not None:
             stale = select(events.c.sender_id).group_by(events.c.sender_id).having(func.max(events.c.timestamp) < last)

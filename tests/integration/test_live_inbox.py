@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import MetaData, Table, create_engine, insert
 
+from bot.clock import unix
 from bot.sales import live
 from bot.store import briefs
 from tests.helpers import handoff
@@ -135,7 +136,7 @@ def test_a_visitor_who_wrote_after_the_handoff_waits_until_a_salesperson_writes_
     said(tracker, "nadia", at=first)
     said(tracker, "nadia", at=first + 0.001)
     wrote = live.unanswered(tracker)
-    assert list(wrote) == [brief_id] and abs(live.unix(wrote[brief_id]) - first) < 0.01  # since the first
+    assert list(wrote) == [brief_id] and abs(unix(wrote[brief_id]) - first) < 0.01  # since the first
     [waiting] = inbox.waiting(wrote=wrote)
     assert (waiting["id"], waiting["wrote"], waiting["waited"]) == (brief_id, True, "0 min")
 
