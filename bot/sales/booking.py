@@ -52,7 +52,8 @@ def _day(word: str) -> str:
     return next((short for short, name in zip(WEEKDAYS, DAY_NAMES) if len(word) >= 3 and name.startswith(word)), word)
 
 
-def _days(spec: str) -> List[str]:
+def days_in(spec: str) -> List[str]:
+    """The days of "mon-fri", "sat", "fri-mon" or "monday-friday", as three letters; BookingError for others."""
     spec = spec.strip().lower()
     if "-" in spec:
         first, last = (_day(part) for part in spec.split("-", 1))
@@ -76,7 +77,7 @@ def parse_hours(text: str) -> Dict[str, List[List[str]]]:
         days, _, ranges = re.sub(r"\s*-\s*", "-", line.strip()).partition(" ")
         if not ranges.strip():
             raise BookingError(f"{line.strip()!r}: give days and hours, e.g. \"mon-fri 09:00-17:00\".")
-        for day in _days(days):
+        for day in days_in(days):
             for part in ranges.split(","):
                 found = HOURS.match(part.strip())
                 if not found:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import product
 from bot.conversation.slots import INTERVIEW_SLOTS
+from bot.sales import booking
 from bot.store import progress
 from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, InterviewProgress, Lead
@@ -42,7 +43,6 @@ def figures(url: Optional[str] = None, tracker_url: Optional[str] = None) -> Tup
     return stats, stopped
 
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # What counts as a reply to a handoff: a message in the chat, or the brief moved on (the salesperson wrote by email
 # or called).
 REPLIES = (BriefEvent.kind == "message") | ((BriefEvent.kind == "status") & BriefEvent.detail.in_(
@@ -58,12 +58,12 @@ def reply_hours() -> dict:
 def business_minutes(start: dt.datetime, end: dt.datetime, hours: dict) -> float:
     """The minutes of business hours (product.yml's `reply_hours`, in their time zone) between two UTC times."""
     zone = ZoneInfo(hours["time_zone"])
-    first, last = (DAYS.index(day) for day in hours["days"].split("-"))
+    open_days = booking.days_in(hours["days"])  # written as the salespeople's own hours are
     opens, closes = (dt.time.fromisoformat(hours[key]) for key in ("from", "to"))
     start, end = (moment.replace(tzinfo=dt.timezone.utc) for moment in (start, end))
     day, minutes = start.astimezone(zone).date(), 0.0
     while day <= end.astimezone(zone).date():
-        if first <= day.weekday() <= last:
+        if booking.WEEKDAYS[day.weekday()] in open_days:
             window_start = dt.datetime.combine(day, opens, zone)
             window_end = dt.datetime.combine(day, closes, zone)
             overlap = min(end, window_end) - max(start, window_start)
