@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Dict, List, Optional, Tuple
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import iso, utcnow
@@ -170,20 +170,20 @@ def waiting(now: Optional[dt.datetime] = None, url: Optional[str] = None,
     message since (`wrote`: brief id -> the first such message, bot.sales.live.unanswered). Each has
     `waiting_since`, `waited` (words) and `wrote` (waiting because they wrote); the inbox shows them first."""
     now, wrote = now or utcnow(), wrote or {}
+    columns = [Brief.__table__.c[name] for name in briefs.LISTED]
+    still_open = Brief.status.in_(("new", "claimed"))
     written = select(BriefEvent.brief_id).where(BriefEvent.kind == "message")
     asked = and_(Brief.handoff_reason == "visitor_requested_human", Brief.id.not_in(written))
-    query = (select(*[Brief.__table__.c[name] for name in briefs.LISTED], asked.label("asked"))
-             .where(Brief.status.in_(("new", "claimed")), or_(asked, Brief.id.in_(list(wrote)))))
     with Session(engine(url), future=True) as session:
-        rows = session.execute(query).all()
-    found = []
-    for row in rows:
-        since = row.created_at if row.asked else wrote[row.id]
-        found.append({**{name: getattr(row, name) for name in briefs.LISTED}, "created_at": iso(row.created_at),
-                      "waiting_since": iso(since), "waited": waited(now - since), "wrote": not row.asked,
-                      "since": since})
-    found.sort(key=lambda brief: (brief.pop("since"), brief["id"]))
-    return found[:WAITING_LIMIT]
+        # Of those who asked, no more than can be shown, the longest waiting first; those who wrote are few.
+        found = [(row, row.created_at, False) for row in session.execute(
+            select(*columns).where(still_open, asked).order_by(Brief.created_at, Brief.id).limit(WAITING_LIMIT))]
+        if wrote:
+            found += [(row, wrote[row.id], True) for row in session.execute(
+                select(*columns).where(still_open, ~asked, Brief.id.in_(list(wrote))))]
+    found.sort(key=lambda shown: (shown[1], shown[0].id))
+    return [{**dict(row._mapping), "created_at": iso(row.created_at), "waiting_since": iso(since),
+             "waited": waited(now - since), "wrote": wrote_after} for row, since, wrote_after in found[:WAITING_LIMIT]]
 
 
 def waited(how_long: dt.timedelta) -> str:
