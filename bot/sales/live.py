@@ -133,12 +133,13 @@ def changes(watch: Watch, tracker: Engine, url: Optional[str] = None) -> List[Tu
     ("message", {"brief_id", "at"}) for a visitor writing to the conversation after its handoff."""
     found: List[Tuple[str, dict]] = []
     with Session(engine(url), future=True) as session:
-        rows = session.execute(select(*[Brief.__table__.c[name] for name in briefs.LISTED])
-                               .where(Brief.id > watch.brief_id - LOOKBACK).order_by(Brief.id)).all()
-        for row in rows:
-            watch.brief_id = max(watch.brief_id, row.id)
-            if watch.is_news("brief", row.id):
-                found.append(("brief", {**dict(row._mapping), "created_at": iso(row.created_at)}))
+        ids = session.scalars(select(Brief.id).where(Brief.id > watch.brief_id - LOOKBACK).order_by(Brief.id)).all()
+        watch.brief_id = max([watch.brief_id, *ids])
+        news = [brief_id for brief_id in ids if watch.is_news("brief", brief_id)]
+        if news:  # the listed fields of the new ones only: the look runs every second
+            rows = session.execute(select(*[Brief.__table__.c[name] for name in briefs.LISTED])
+                                   .where(Brief.id.in_(news)).order_by(Brief.id)).all()
+            found += [("brief", {**dict(row._mapping), "created_at": iso(row.created_at)}) for row in rows]
         try:
             with tracker.connect() as connection:
                 said = connection.execute(select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp).where(
