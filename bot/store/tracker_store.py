@@ -91,7 +91,8 @@ class URLSQLTrackerStore(SQLTrackerStore):
         on (so not at a session's first turn, which also holds the events before it)."""
         self._kept.pop(tracker.sender_id, None)
         starts = [event.timestamp for event in tracker.events if isinstance(event, SessionStarted)]
-        if starts and any(event.timestamp < max(starts) for event in tracker.events):
+        latest_start = max(starts, default=None)
+        if latest_start is not None and any(event.timestamp < latest_start for event in tracker.events):
             return
         self._kept[tracker.sender_id] = (newest_event_id, tracker)
         while len(self._kept) > KEPT_TRACKERS:
