@@ -84,3 +84,27 @@ def test_events_are_stored_and_read_as_rasa_does(database_url, monkeypatch):
     assert asyncio.run(theirs.retrieve("ours")).events == latest.events
     assert asyncio.run(ours.retrieve("nobody")) is None
 
+
+
+def test_a_saved_tracker_serves_the_next_turn_only_while_nothing_else_changed_the_conversation(database_url,
+                                                                                              monkeypatch):
+    monkeypatch.setenv("TRACKER_DB_URL", database_url)
+    this_server, other_server = URLSQLTrackerStore(DOMAIN), URLSQLTrackerStore(DOMAIN)
+
+    async def turns():
+        tracker = DialogueStateTracker.from_events("kept", first_session(), DOMAIN.slots)
+        await this_server.save(tracker)
+        assert await this_server.retrieve("kept") is tracker  # the next turn: nothing read
+        assert (await this_server.retrieve("kept")).events == tracker.events  # handed out once, then read afresh
+        await this_server.save(tracker)
+        answered = await other_server.retrieve("kept")  # another Rasa server takes a turn meanwhile
+        answered.update(BotUttered("Someone will call you today.", timestamp=9))
+        await other_server.save(answered)
+        fresh = await this_server.retrieve("kept")
+        assert fresh is not tracker and fresh.events == answered.events
+        await this_server.save(fresh)
+        with create_engine(database_url).begin() as connection:  # the visitor's data erased
+            connection.execute(text("DELETE FROM events WHERE sender_id = 'kept'"))
+        assert await this_server.retrieve("kept") is None
+
+    asyncio.run(turns())
