@@ -21,35 +21,32 @@ async def session(app: web.Application):
 
 
 async def tracker(request: web.Request, sender_id: str) -> dict:
-    return await _call(request, "GET", sender_id, "tracker", params={"include_events": "ALL"})
+    return await _call(request, "GET", _conversation(sender_id, "tracker"), params={"include_events": "ALL"})
 
 
 async def post_events(request: web.Request, sender_id: str, events: list) -> None:
     """Adds events to a conversation; a bot event reaches the visitor's widget."""
-    await _call(request, "POST", sender_id, "tracker/events", events=events,
+    await _call(request, "POST", _conversation(sender_id, "tracker/events"), body=events,
                 params={"output_channel": "socketio", "execute_side_effects": "true"})
 
 
 async def typing(request: web.Request, sender_id: str, agent_name: str) -> None:
     """Tells the visitor's widget that this salesperson is typing (channels/visitors.py's socket.io channel)."""
-    url = f"{config.rasa_url()}/webhooks/socketio/typing"
-    try:
-        async with request.app[HTTP_CLIENT].post(url, params={"token": config.rasa_token()},
-                                                 json={"session_id": sender_id, "agent_name": agent_name}) as answer:
-            if answer.status != 200:
-                raise _bad_gateway(f"The conversation service answered {answer.status}.")
-    except aiohttp.ClientError as error:
-        raise _bad_gateway(f"The conversation service is unreachable: {error.__class__.__name__}.") from error
+    await _call(request, "POST", "/webhooks/socketio/typing", body={"session_id": sender_id, "agent_name": agent_name})
 
 
-async def _call(request: web.Request, method: str, sender_id: str, path: str, params: dict,
-                events: Optional[list] = None) -> dict:
-    """One call to Rasa's conversation API; failures become a 502 with a JSON reason."""
+def _conversation(sender_id: str, path: str) -> str:
     # Sender ids are chosen by visitors: quoted, one cannot reach another conversation or endpoint.
-    url = f"{config.rasa_url()}/conversations/{quote(sender_id, safe='')}/{path}"
+    return f"/conversations/{quote(sender_id, safe='')}/{path}"
+
+
+async def _call(request: web.Request, method: str, path: str, params: Optional[dict] = None,
+                body: Optional[object] = None) -> dict:
+    """One call to Rasa's token-protected API; failures become a 502 with a JSON reason."""
     try:
-        async with request.app[HTTP_CLIENT].request(method, url, params={"token": config.rasa_token(), **params},
-                                               json=events) as response:
+        async with request.app[HTTP_CLIENT].request(method, config.rasa_url() + path, json=body,
+                                                    params={"token": config.rasa_token(), **(params or {})}
+                                                    ) as response:
             if response.status != 200:
                 raise _bad_gateway(f"The conversation service answered {response.status}.")
             return await response.json()
