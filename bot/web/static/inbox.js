@@ -28,10 +28,12 @@
     if (panel) panel.scrollTop = panel.scrollHeight;  // the newest message in sight
     return fromVisitor;
   }
+  function post(url, body) {  // a form post of this page (with its CSRF token), answered in JSON
+    return fetch(url, { method: "POST", body: body || new URLSearchParams({ csrf: form.csrf.value }),
+                        credentials: "same-origin", headers: { "Accept": "application/json" } });
+  }
   function markRead() {  // the salesperson has the page in front of them: the new messages are read
-    var body = new URLSearchParams({ csrf: form.csrf.value });
-    fetch("/inbox/briefs/" + briefId + "/read", { method: "POST", body: body, credentials: "same-origin",
-                                                  headers: { "Accept": "application/json" } });
+    post("/inbox/briefs/" + briefId + "/read");
   }
   function refresh() {
     fetch("/inbox/briefs/" + briefId + "/messages", { credentials: "same-origin" })
@@ -46,9 +48,7 @@
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var body = new URLSearchParams(new FormData(form));
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
-                         headers: { "Accept": "application/json" } })
+    post(form.action, new URLSearchParams(new FormData(form)))
       .then(function (response) {
         if (!response.ok) throw new Error(response.status);
         form.message.value = "";
@@ -61,9 +61,7 @@
   form.message.addEventListener("input", function () {  // the visitor's widget shows "Ann is typing…"
     if (Date.now() - toldTyping < 3000 || !form.message.value.trim()) return;
     toldTyping = Date.now();
-    var body = new URLSearchParams({ csrf: form.csrf.value });
-    fetch("/inbox/briefs/" + briefId + "/typing", { method: "POST", body: body, credentials: "same-origin",
-                                                    headers: { "Accept": "application/json" } });
+    post("/inbox/briefs/" + briefId + "/typing");
   });
   form.message.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
