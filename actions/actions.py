@@ -9,7 +9,15 @@ from abc import abstractmethod
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    ConversationResumed,
+    EventType,
+    FollowupAction,
+    SlotSet,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -22,6 +30,7 @@ from bot.conversation.slots import (
     CONTACT_SLOTS,
     CUSTOMER_UNSURE_SLOT,
     EMAIL_OFFERED_SLOT,
+    INTERVIEW_INTERRUPTED_SLOT,
     INTERVIEW_SLOTS,
     INTRODUCTION_SLOT,
     IS_CUSTOMER_SLOT,
@@ -486,8 +495,9 @@ class ActionHandoff(Action):
                 logger.exception("Could not keep the brief for %r on disk either", tracker.sender_id)
                 dispatcher.utter_message(text=product.message("handoff_failed"))
                 return closed
-        # A person has the conversation now: handed back, the bot answers questions but does not restart the interview.
-        closed.append(SlotSet("interview_done", True))
+        # A person has the conversation now; handed back (action_hand_back), the bot asks the question that was open.
+        closed += [SlotSet("interview_done", True),
+                   SlotSet(INTERVIEW_INTERRUPTED_SLOT, not slots.get("interview_done"))]
         # A ready buyer may book a call at once (booking_form; action_book_call pauses the bot after it).
         booking_offered = brief_id is not None and reason == "qualified" and reachable \
             and await asyncio.to_thread(booking.bookable)
@@ -508,6 +518,32 @@ def _contact_reopened(tracker: Tracker) -> List[EventType]:
         return []
     given = [SlotSet(slot, value) for slot, value in interview.details_given(said, asked_again=False).items()]
     return [SlotSet("contact_consent", True), SlotSet(CONTACT_REOPENED_SLOT, True), *given]
+
+
+class ActionHandBack(Action):
+    """A salesperson handed the conversation back (the inbox runs this through Rasa's conversation API): the bot says
+    it is back and, when the handoff interrupted the interview, asks the question that was open, as the form would."""
+
+    def name(self) -> Text:
+        return "action_hand_back"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        # The request for a person was met: a later handoff is for what the interview finds.
+        events: List[EventType] = [ConversationResumed(), SlotSet(PERSON_REQUESTED_SLOT, False)]
+        asked = None
+        if tracker.get_slot(INTERVIEW_INTERRUPTED_SLOT):
+            form = ValidateInterviewForm()
+            required = await form.required_slots(form.domain_slots(domain), dispatcher, tracker, domain)
+            asked = next((slot for slot in required if tracker.get_slot(slot) is None), None)
+        if asked is None:
+            dispatcher.utter_message(text=product.message("handed_back"), handed_back=True)
+        else:
+            dispatcher.utter_message(text=product.message("handed_back_resume"), handed_back=True)
+            dispatcher.utter_message(response=f"utter_ask_{asked}")
+            events += [SlotSet(INTERVIEW_INTERRUPTED_SLOT, False), SlotSet("interview_done", False),
+                       ActiveLoop("interview_form"), SlotSet("requested_slot", asked)]
+        # Run outside a turn, so the bot listens next, as after any turn (else the next message replays a handoff).
+        return events + [ActionExecuted("action_listen")]
 
 
 class ActionAfterInterview(Action):

@@ -17,6 +17,8 @@ SKIPPED_SLOT = "skipped_slots"  # interview slots the visitor answered with "don
 # A handoff the visitor asked for: remembered while the bot offers to take an email first (once).
 PERSON_REQUESTED_SLOT = "person_requested"
 EMAIL_OFFERED_SLOT = "email_offered"
+# The handoff came before the interview was over: when a salesperson hands back, the bot asks the open question.
+INTERVIEW_INTERRUPTED_SLOT = "interview_interrupted"
 CONTACT_REOPENED_SLOT = "contact_reopened"  # a visitor who declined contact said yes later: ask the details
 NEEDS_EMAIL_SLOT = "needs_email"  # true between that offer and the handoff: the rules open handoff_form
 # Unsure whether a visitor is an existing customer ("the login keeps timing out"): asked once, first in the interview.

@@ -12,7 +12,7 @@ from typing import Optional
 from aiohttp import web
 
 from bot import config
-from bot.conversation import contact, product
+from bot.conversation import contact
 from bot.conversation.slots import STAGES
 from bot.conversation.transcript import visible_messages
 from bot.sales import accounts, booking, dashboard, inbox, live, outcomes
@@ -159,13 +159,9 @@ async def change(request: web.Request) -> web.StreamResponse:
         elif action == "read":  # the page showed the visitor's newest messages
             await _read(request, brief["id"])
         elif action == "hand-back":
-            # A bare "resume" leaves the handoff as the bot's last action, and the next message would
-            # replay it: the bot listens again first, as it would have had it not been paused.
-            # The visitor hears that the bot is back (the widget then shows "typing…" for the bot again).
-            await rasa_client.post_events(request, brief["sender_id"], [
-                {"event": "resume"},
-                {"event": "bot", "text": product.message("handed_back"), "metadata": {"handed_back": True}},
-                {"event": "action", "name": "action_listen"}])
+            # The bot says it is back and asks the interview's open question (action_hand_back). Should the action
+            # fail, the conversation stays paused and the brief page says so: nobody is left unanswered unawares.
+            await rasa_client.run_action(request, brief["sender_id"], "action_hand_back")
             await in_thread(inbox.record_hand_back, brief["id"], actor)
         else:
             raise web.HTTPNotFound(reason=f"No action {action!r}.")

@@ -30,6 +30,12 @@ async def post_events(request: web.Request, sender_id: str, events: list) -> Non
                 params={"output_channel": "socketio", "execute_side_effects": "true"})
 
 
+async def run_action(request: web.Request, sender_id: str, name: str) -> None:
+    """Runs one of the bot's actions in a conversation; what it says reaches the visitor's widget."""
+    await _call(request, "POST", _conversation(sender_id, "execute"), body={"name": name},
+                params={"output_channel": "socketio"})
+
+
 async def typing(request: web.Request, sender_id: str, agent_name: str) -> None:
     """Tells the visitor's widget that this salesperson is typing (channels/visitors.py's socket.io channel)."""
     await _call(request, "POST", "/webhooks/socketio/typing", body={"session_id": sender_id, "agent_name": agent_name})

@@ -239,9 +239,13 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     inbox_page.screenshot(path=str(screenshots / "brief-page.png"))
     inbox_page.get_by_role("button", name="Hand back to the bot").click()
     expect(inbox_page.get_by_role("status")).to_have_text("The bot is answering this visitor.", timeout=30000)
-    expect(bot_lines(page).last).to_have_text("Assistant: " + product.message("handed_back"), timeout=30000)
-    say(page, "thanks")
-    expect(bot_lines(page).last).to_have_text("Assistant: You're welcome!")
+    # The bot says it is back and asks the question that was open when the visitor asked for a person.
+    expect(bot_lines(page).last).to_have_text("Assistant: Tell me about the last time that happened. What went wrong?",
+                                              timeout=30000)
+    expect(bot_lines(page).nth(-2)).to_have_text("Assistant: " + product.message("handed_back_resume"))
+    say(page, "on friday the front desk booked two people into the 9:30 and nobody noticed until they arrived")
+    expect(bot_lines(page).last).to_have_text(
+        "Assistant: What have you tried so far: workarounds, other tools, or living with it?")
     assert len(stack.briefs(session_id)) == 1  # handing back did not replay the handoff
     from bot.sales import inbox
 

@@ -126,6 +126,67 @@ def test_an_email_typed_after_the_handoff_is_offered_as_the_contact(stack, playe
     assert stack.briefs(sender)[0]["contact"]["email"] == "noor.haddad@clinicflow-demo.com"
 
 
+def _hand_back(stack, brief: dict) -> list:
+    """A salesperson hands the conversation back from the inbox; what the bot then said (from the tracker)."""
+    from bot.sales import accounts
+
+    address = f"sam-{uuid.uuid4().hex[:6]}@acme.io"
+    accounts.add_user(address, "correct horse battery", url=stack.database_url)
+    client = Client(stack.web)
+    client.sign_in(address)
+    brief_id = brief["id"]
+    before = len(stack.tracker(brief["sender_id"])["events"])
+    status, _, _ = client.request("POST", f"/inbox/briefs/{brief_id}/hand-back",
+                                  {"csrf": client.csrf(f"/inbox/briefs/{brief_id}")})
+    assert status == 200
+    return [event["text"] for event in stack.tracker(brief["sender_id"])["events"][before:] if event["event"] == "bot"]
+
+
+def test_handed_back_mid_interview_the_bot_asks_the_open_question_and_the_interview_goes_on(stack):
+    sender = f"visitor-{uuid.uuid4().hex[:10]}"
+    for turn in ("good afternoon",
+                 "our plumbers get sent to the same address twice while other customers wait",
+                 "is there a human I could chat with instead?"):
+        stack.say(sender, turn)
+    assert stack.say(sender, "sure, it's rafael.mendes@tidewater-plumbing.com") == [product.message("handoff")]
+    [brief] = stack.briefs(sender)
+    assert brief["handoff_reason"] == "visitor_requested_human"
+
+    assert _hand_back(stack, brief) == [product.message("handed_back_resume"),
+                                              "Tell me about the last time that happened. What went wrong?"]
+    assert stack.tracker(sender)["paused"] is False
+    assert stack.say(sender, "on monday two vans drove across town to one flat and the other job waited") == [
+        "What have you tried so far: workarounds, other tools, or living with it?"]
+    for turn in ("a whiteboard in the office and lots of phone calls",
+                 "each job booked once, and the team seeing the day's plan on their phones",
+                 "a customer posted a one-star review about the no-show last week",
+                 "we want it running before the 15th of next month",
+                 "mostly whether the crew will actually use it",
+                 "more bad reviews and we keep paying overtime"):
+        replies = stack.say(sender, turn)
+    assert replies and "Did I get that right?" in replies[-1]  # the resumed interview reached its end
+    # Consent and email were given with the request for a person: only name and company are asked.
+    assert stack.say(sender, "yes that's right") == ["Great. What's your name?"]
+    for turn in ("Rafael Mendes", "Tidewater Plumbing"):
+        replies = stack.say(sender, turn)
+    assert replies[-1] == product.message("handoff")
+    newest = max(stack.briefs(sender), key=lambda found: found["id"])
+    assert newest["id"] != brief["id"] and newest["handoff_reason"] == "qualified"  # not the earlier request again
+    assert newest["situation"] == "on monday two vans drove across town to one flat and the other job waited"
+
+
+def test_handed_back_after_the_interview_the_bot_says_it_is_back_and_asks_nothing(stack):
+    sender = f"visitor-{uuid.uuid4().hex[:10]}"
+    for turn in CONVERSATIONS["qualified visitor who greets first and agrees to be contacted"]["turns"]:
+        stack.say(sender, turn)
+    [brief] = stack.briefs(sender)
+    assert _hand_back(stack, brief) == [product.message("handed_back")]
+    tracker = stack.tracker(sender)
+    assert tracker["paused"] is False and tracker["active_loop"] == {}
+    assert stack.say(sender, "great, thank you so much") != []
+    assert len(stack.briefs(sender)) == 1
+
+
 def test_rasa_http_api_needs_the_token(stack, played):
     sender, _ = played["an early visitor is nurtured and asks to receive material"]
     status, _ = http("GET", f"{stack.rasa}/conversations/{sender}/tracker")

@@ -48,8 +48,9 @@ def test_a_person_asked_for_is_offered_an_email_question_first_then_the_handoff_
                     sender_id="clinic")
     messages, events = run(actions.ActionHandoff(), state)
     assert [event["event"] for event in events][-1] == "pause"
-    # "skip" is no address, and with a person in charge the interview is over.
-    assert slot_events(events) == {"requested_slot": None, "needs_email": False, "email": None, "interview_done": True}
+    # "skip" is no address; with a person in charge the interview waits (its open question is asked if handed back).
+    assert slot_events(events) == {"requested_slot": None, "needs_email": False, "email": None, "interview_done": True,
+                                   "interview_interrupted": True}
     assert [message["text"] for message in messages] == [product.message("handoff_no_email")]
     [stored] = store.list_briefs(sender_id="clinic")
     assert stored["handoff_reason"] == "visitor_requested_human"
@@ -60,10 +61,11 @@ def test_a_person_asked_for_is_offered_an_email_question_first_then_the_handoff_
 
 def test_handoff_after_the_contact_form_is_qualified_with_contact(app_database):
     slots = {**QUALIFIED, "contact_consent": True, "name": "Maria", "email": "maria@brightdental.com",
-             "company": "Bright Dental"}
+             "company": "Bright Dental", "interview_done": True}
     messages, events = run(actions.ActionHandoff(), tracker("Bright Dental", slots=slots, sender_id="maria"))
     assert [event["event"] for event in events][-1] == "pause"
-    assert slot_events(events) == {"requested_slot": None, "needs_email": False, "interview_done": True}
+    assert slot_events(events) == {"requested_slot": None, "needs_email": False, "interview_done": True,
+                                   "interview_interrupted": False}  # handed back, nothing is left to ask
     assert [message["text"] for message in messages] == [product.message("handoff")]  # "here or by email"
     [stored] = store.list_briefs(sender_id="maria")
     assert stored["handoff_reason"] == "qualified" and stored["qualified"] is True

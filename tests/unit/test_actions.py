@@ -314,3 +314,37 @@ def test_a_question_where_the_email_was_asked_is_answered_not_called_an_invalid_
     messages, events = run(actions.ValidateContactForm(), state)
     assert messages == [] and slot_events(events)["email_rejected"] is False  # no third time: skipped
     assert "email" in slot_events(events)["skipped_slots"]
+
+
+def _handed_back(slots):
+    messages, events = run(actions.ActionHandBack(), tracker("", slots=slots))
+    said = [message.get("text") or message.get("response") for message in messages]
+    return said, events, slot_events(events)
+
+
+def test_handed_back_mid_interview_the_bot_asks_the_open_question_as_the_form_would():
+    slots = {"struggle": QUALIFIED["struggle"], "interview_done": True, "interview_interrupted": True,
+             "person_requested": True}
+    said, events, changed = _handed_back(slots)
+    assert said == [product.message("handed_back_resume"), "utter_ask_situation"]
+    assert events[0] == {"event": "resume", "timestamp": None}
+    assert {"event": "active_loop", "name": "interview_form", "timestamp": None} in events
+    assert changed == {"person_requested": False, "interview_interrupted": False, "interview_done": False,
+                       "requested_slot": "situation"}
+    assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"  # the bot listens next
+    # Unsure whether they are a customer: that was the open question, and it is asked first again.
+    said, _, changed = _handed_back({**slots, "customer_unsure": True})
+    assert said[1:] == ["utter_ask_is_customer"] and changed["requested_slot"] == "is_customer"
+    # Every question answered, the date question pending: the date is asked.
+    answered = {**QUALIFIED, "trigger": "our CFO quit", "timeline": "no idea", "interview_done": True,
+                "interview_interrupted": True}
+    said, _, changed = _handed_back(answered)
+    assert said[1:] == ["utter_ask_target_date"] and changed["requested_slot"] == "target_date"
+
+
+def test_handed_back_after_the_interview_the_bot_says_it_is_back_and_opens_no_form():
+    for slots in ({**QUALIFIED, "interview_done": True, "interview_interrupted": False},
+                  {"struggle": QUALIFIED["struggle"], "interview_done": True}):  # a handoff from before this slot
+        said, events, changed = _handed_back(slots)
+        assert said == [product.message("handed_back")]
+        assert not any(event["event"] == "active_loop" for event in events) and "requested_slot" not in changed
