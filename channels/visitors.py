@@ -5,10 +5,12 @@ Both keep Rasa's names ("socketio", "rest"), so a salesperson's message still re
 - refuse messages over MAX_MESSAGE_CHARS and visitors or addresses sending too fast, before NLU;
 - answer honestly when the bot could not (an action failed or timed out) instead of staying silent;
 - (socket.io) accept only the allowed origins, and only conversation ids the web app signed
-  (bot/safety.py), in `session_request` and in every message.
+  (bot/safety.py), in `session_request` and in every message;
+- (socket.io) record when a visitor's widget joins its conversation and goes (the inbox shows who is on the page).
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -24,6 +26,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from bot import config, safety
 from bot.clock import zone
 from bot.conversation.transcript import without_query
+from bot.store import presence
 from channels import runtime  # Rasa's server tuned: actions run here, faster turns and start-up
 
 logger = logging.getLogger(__name__)
@@ -51,6 +54,15 @@ class _TextOnlyServer(AsyncServer):
             logger.info("Closed a socket that sent binary data")
             return await self.eio.disconnect(eio_sid)
         return await super()._handle_eio_message(eio_sid, data)
+
+
+async def _record_presence(change: Callable[..., None], *args: Any) -> None:
+    """Tells the inbox a visitor came or went (bot/store/presence.py); the chat goes on if the database does not
+    answer."""
+    try:
+        await asyncio.to_thread(change, *args)
+    except Exception:
+        logger.warning("Could not record a widget's presence", exc_info=True)
 
 
 def visitor_metadata(sent: Any, source: str) -> Dict[str, Any]:
@@ -231,7 +243,21 @@ class VisitorSocketIO(SocketIOInput):
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
             sources.pop(sid, None)
-            sessions.pop(sid, None)
+            if sessions.pop(sid, None):
+                await _record_presence(presence.closed, [sid])
+
+        @blueprint.listener("after_server_start")
+        async def keep_presence(app: Sanic, _: Any) -> None:
+            async def beat() -> None:  # this server's sockets are still there (a stopped server's go stale)
+                while True:
+                    await asyncio.sleep(presence.BEAT.total_seconds())
+                    await _record_presence(presence.still_open, list(sessions))
+            app.add_task(beat())
+
+        @blueprint.listener("before_server_stop")
+        async def sockets_go(*_: Any) -> None:
+            if sessions:
+                await _record_presence(presence.closed, list(sessions))
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
@@ -245,6 +271,7 @@ class VisitorSocketIO(SocketIOInput):
                 sio.enter_room(sid, session_id)
             sessions[sid] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
+            await _record_presence(presence.opened, sid, session_id)  # the visitor is on the page
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:

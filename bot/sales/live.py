@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot import config
 from bot.clock import iso, unix, utcnow
-from bot.store import briefs
+from bot.sales.inbox import waited
+from bot.store import briefs, presence
 from bot.store.conversations import EVENTS
 from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, BriefRead
@@ -25,6 +26,8 @@ WAIT_WINDOW = dt.timedelta(days=14)
 # PostgreSQL hands out ids before commit: an event committed late may take an id below the newest one seen.
 # Each look goes this many ids back and skips what it already announced.
 LOOKBACK = 500
+# Widgets that came or went this long before the last look are looked at again (a write may commit late).
+PRESENCE_OVERLAP = dt.timedelta(seconds=5)
 
 
 def mark_read(brief_id: int, reader: str, url: Optional[str] = None) -> None:
@@ -90,6 +93,23 @@ def unanswered(tracker: Engine, now: Optional[dt.datetime] = None, url: Optional
             for brief_id, times in _written_after(tracker, handoffs, since).items()}
 
 
+def presence_of(listed: Iterable[dict], now: Optional[dt.datetime] = None, url: Optional[str] = None
+                ) -> Dict[int, dict]:
+    """For each brief listed whose visitor's widget ever connected: `online`, `last_seen` and how the inbox says it
+    ("on the page now", "last seen 5 min ago"; live.js keeps the words current)."""
+    now, listed = now or utcnow(), list(listed)
+    states = presence.of({brief["sender_id"] for brief in listed}, now, url)
+    return {brief["id"]: {**state.to_json(), "words": seen_words(state, now)}
+            for brief in listed if (state := states.get(brief["sender_id"]))}
+
+
+def seen_words(state: presence.Presence, now: dt.datetime) -> str:
+    if state.online:
+        return "on the page now"
+    minutes = int((now - state.last_seen).total_seconds() // 60)
+    return "last seen just now" if minutes < 1 else f"last seen {waited(now - state.last_seen)} ago"
+
+
 @dataclass
 class Watch:
     """Where the inbox's looks stand: the newest brief and tracker event ids when the watch began (nothing up to
@@ -100,6 +120,8 @@ class Watch:
     brief_id: int = 0
     event_id: int = 0
     announced: deque = field(default_factory=lambda: deque(maxlen=4 * LOOKBACK))
+    presence_since: dt.datetime = field(default_factory=utcnow)  # widgets that came or went after this are news
+    online: set = field(default_factory=set)  # visitors announced as on the page
 
     def is_news(self, kind: str, row_id: int) -> bool:
         if row_id <= (self.first_brief if kind == "brief" else self.first_event) or (kind, row_id) in self.announced:
@@ -156,4 +178,24 @@ def changes(watch: Watch, tracker: Engine, url: Optional[str] = None) -> List[Tu
                           if brief.sender_id == row.sender_id and unix(brief.created_at) < row.timestamp]
                 if before:  # written after a handoff: to the salesperson, not the bot
                     found.append(("message", {"brief_id": max(before), "at": row.timestamp}))
-    return found
+    return found + _presence_changes(watch, [data["sender_id"] for kind, data in found if kind == "brief"], url)
+
+
+def _presence_changes(watch: Watch, new_briefs: Iterable[str], url: Optional[str] = None) -> List[Tuple[str, dict]]:
+    """("presence", {"brief_id", "online", "last_seen"}) for each brief of a visitor who came or went since the last
+    look, whose widget's server went quiet, or who was just handed over (`new_briefs`: their sender ids)."""
+    now = utcnow()
+    came_or_went = set(presence.changed(watch.presence_since - PRESENCE_OVERLAP, url))
+    watch.presence_since = now
+    candidates = came_or_went | watch.online | set(new_briefs)
+    if not candidates:
+        return []
+    with Session(engine(url), future=True) as session:  # only visitors with a brief are shown in the inbox
+        handed = session.execute(select(Brief.id, Brief.sender_id).where(Brief.sender_id.in_(candidates))
+                                 .order_by(Brief.id)).all()
+    states = presence.of({sender_id for _, sender_id in handed}, now, url)
+    news = {sender_id: state for sender_id, state in states.items()
+            if sender_id not in watch.online or not state.online}  # announced ones still on the page are no news
+    watch.online = {sender_id for sender_id, state in states.items() if state.online}
+    return [("presence", {"brief_id": brief_id, **news[sender_id].to_json()})
+            for brief_id, sender_id in handed if sender_id in news]

@@ -182,6 +182,19 @@ class BriefRead(Base):
     read_at = Column(DateTime, nullable=False, default=utcnow)
 
 
+class WidgetSocket(Base):
+    """A visitor's widget connected to a Rasa server (channels/visitors.py, bot/store/presence.py): whether they are
+    on the page now and when they were last there. The server holding the socket keeps `seen_at` fresh."""
+
+    __tablename__ = "widget_sockets"
+    id = Column(Integer, primary_key=True)
+    socket = Column(String(64), nullable=False, index=True)  # python-socketio's id for it (random, per server)
+    sender_id = Column(String(255), nullable=False, index=True)
+    opened_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    seen_at = Column(DateTime, nullable=False, default=utcnow)
+    closed_at = Column(DateTime, index=True)
+
+
 class Outbox:
     """A message to send once the transaction that wrote it has committed (bot/sales/notify.py sends it):
     retried with growing waits until the other end accepts it, leased so that two workers never send it

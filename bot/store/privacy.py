@@ -34,6 +34,7 @@ from bot.store.models import (
     Lead,
     Meeting,
     MeetingEmail,
+    WidgetSocket,
 )
 
 # What salespeople wrote about or to the visitor; claims and status changes say nothing about them.
@@ -166,6 +167,7 @@ def erase(sender_ids: Iterable[str], url: Optional[str] = None, tracker_url: Opt
                                                                                       company=None))
         _bulk(session, delete(Lead).where(Lead.sender_id.in_(senders), ~Lead.briefs.any()))
         _bulk(session, delete(InterviewProgress).where(InterviewProgress.sender_id.in_(senders)))
+        _bulk(session, delete(WidgetSocket).where(WidgetSocket.sender_id.in_(senders)))
     erased = {"conversation events": 0, "briefs": len(briefs), "leads": leads, "notes and messages": notes,
               "notifications cancelled": cancelled, "briefs waiting on disk": pending.forget(senders)}
     with _tracker(tracker_url) as (events, connection):
@@ -198,4 +200,5 @@ def delete_expired(days: int, now: Optional[dt.datetime] = None, url: Optional[s
             events_deleted = connection.execute(delete(events).where(events.c.sender_id.in_(stale))).rowcount
     with Session(engine(url), future=True) as session, session.begin():  # their dashboard counts go too
         _bulk(session, delete(InterviewProgress).where(InterviewProgress.last_seen < last))
+        _bulk(session, delete(WidgetSocket).where(WidgetSocket.seen_at < cutoff))
     return {"conversations": conversations, "conversation events": events_deleted, "briefs": briefs, "leads": leads}

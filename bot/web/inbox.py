@@ -66,9 +66,10 @@ async def brief_list(request: web.Request) -> web.Response:
     waiting = await in_thread(inbox.waiting, wrote=await in_thread(live.unanswered, tracker)) if first_page else []
     user = request["user"]
     unread = await in_thread(live.unread, [*waiting, *found.briefs], user.email, tracker)
+    seen = await in_thread(live.presence_of, [*waiting, *found.briefs])
     same_person = await in_thread(inbox.same_person, found.briefs)
     return web.Response(text=render.page("inbox.html", briefs=found.briefs, paging=found, filters=filters,
-                                         failing=failing, waiting=waiting, unread=unread, live=first_page,
+                                         failing=failing, waiting=waiting, unread=unread, seen=seen, live=first_page,
                                          same_person=same_person,
                                          user=user.email, csrf=user.csrf_token),
                         content_type="text/html")
@@ -116,8 +117,10 @@ async def brief_page(request: web.Request) -> web.Response:
     await _read(request, brief["id"])
     colleagues = [] if printable else [email for email in await in_thread(accounts.emails)
                                        if email != brief.get("claimed_by")]
+    seen = {} if printable else await in_thread(live.presence_of, [brief])
     return web.Response(text=render.page("brief.html", brief=brief, events=events, meetings=calls, offers=offers,
-                                         colleagues=colleagues, printable=printable, user=user.email,
+                                         colleagues=colleagues, seen=seen.get(brief["id"]), printable=printable,
+                                         user=user.email,
                                          csrf=user.csrf_token),
                         content_type="text/html")
 

@@ -203,8 +203,11 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
     inbox_page.get_by_label("Password").fill("correct horse battery")
     inbox_page.get_by_role("button", name="Sign in").click()
     expect(inbox_page.locator("table.briefs tbody tr").first).to_contain_text("our clinic double books patients")
+    # The visitor's widget is connected: they are on the page now, in the list and on the brief.
+    expect(inbox_page.locator("table.briefs tbody tr").first.locator(".presence")).to_have_text("on the page now")
     inbox_page.locator("table.briefs tbody tr").first.get_by_role("link").click()
     expect(inbox_page).to_have_url(f"{stack.web}/inbox/briefs/{brief['id']}")
+    expect(inbox_page.locator(".seen")).to_have_text("on the page now")
     inbox_page.get_by_role("button", name="Claim").click()
     expect(inbox_page.locator(".meta").first).to_contain_text("claimed by ann@acme.io")
     page.get_by_role("button", name="Close chat").click()  # the visitor closed the chat meanwhile
@@ -251,6 +254,8 @@ def test_a_salesperson_takes_over_the_chat_and_hands_it_back(browser, stack, sla
 
     assert [e["kind"] for e in inbox.history(brief["id"], url=stack.database_url)] == [
         "claimed", "message", "handed_back"]
+    page.close()  # the visitor left: the brief page says so at once
+    expect(inbox_page.locator(".seen")).to_have_text("last seen just now", timeout=2000)
     visitor.close()
     sales.close()
 
@@ -266,7 +271,8 @@ CONTRASTS = """(() => {
                              if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3); }
                            return [255, 255, 255]; };
   const found = [];
-  document.querySelectorAll("button, input, select, textarea, a, .unread, .fresh, .status, .meta, .unknown, .hint")
+  document.querySelectorAll("button, input, select, textarea, a, .unread, .fresh, .status, .meta, .unknown, .hint, "
+                            + ".presence")
     .forEach((el) => {
       if (!el.offsetParent || !(el.textContent.trim() || el.value)) return;
       const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(behind(el))];

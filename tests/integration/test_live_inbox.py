@@ -166,3 +166,51 @@ def test_a_page_that_stops_reading_has_its_stream_ended_not_its_news_piled_up(ap
         return drain, reading.qsize(), stalled in feed.pages
 
     assert asyncio.run(publish_past_a_full_queue()) == ([("end", {})], 3, False)  # the browser then reconnects
+
+
+def test_a_visitor_on_the_page_and_gone_is_announced_for_each_of_their_briefs(app, tracker):
+    import datetime as dt
+
+    from bot.clock import utcnow
+    from bot.store import presence
+
+    def seen(found):
+        return [(data["brief_id"], data["online"]) for kind, data in found if kind == "presence"]
+
+    watch = live.start(tracker)
+    first, second = handoff("lena"), handoff("lena")
+    handoff("never-connected")
+    assert seen(live.changes(watch, tracker)) == []  # the new briefs: their visitors' widgets never connected
+    presence.opened("socket-1", "lena")
+    presence.opened("socket-9", "no-brief")  # on the page, not handed over: nothing in the inbox to show it on
+    assert seen(live.changes(watch, tracker)) == [(first, True), (second, True)]
+    assert seen(live.changes(watch, tracker)) == []  # still there: no news
+    presence.opened("socket-2", "lena")  # a second tab, then the first one closed
+    presence.closed(["socket-1"])
+    assert seen(live.changes(watch, tracker)) == []  # still on the page
+    presence.closed(["socket-2"])
+    assert seen(live.changes(watch, tracker)) == [(first, False), (second, False)]
+    [state] = live.presence_of([{"id": first, "sender_id": "lena"}]).values()
+    assert state["online"] is False and state["words"] == "last seen just now"
+    later = dt.datetime.fromisoformat(state["last_seen"].rstrip("Z")) + dt.timedelta(minutes=7, seconds=30)
+    assert live.presence_of([{"id": first, "sender_id": "lena"}], now=later)[first]["words"] == "last seen 7 min ago"
+
+    presence.opened("socket-3", "lena")  # back, on a Rasa server that then stops without a word
+    assert seen(live.changes(watch, tracker)) == [(first, True), (second, True)]
+    presence.still_open([], now=utcnow() + presence.STALE + dt.timedelta(seconds=1))  # another server's beat
+    assert seen(live.changes(watch, tracker)) == [(first, False), (second, False)]
+    assert live.presence_of([{"id": 0, "sender_id": "never-connected"}]) == {}
+
+
+def test_a_socket_a_server_still_holds_stays_on_the_page(app):
+    import datetime as dt
+
+    from bot.clock import utcnow
+    from bot.store import presence
+
+    presence.opened("held", "mira")
+    presence.opened("lost", "omar")
+    later = utcnow() + presence.STALE + dt.timedelta(seconds=1)
+    presence.still_open(["held"], now=later)  # this server's beat: "held" is still connected
+    states = presence.of(["mira", "omar"], now=later)
+    assert states["mira"].online is True and states["omar"].online is False

@@ -16,9 +16,9 @@ from bot.conversation import brief
 from bot.conversation.qualify import assess
 from bot.sales import accounts, inbox, notify
 from bot.store import briefs as store
-from bot.store import pending, privacy
+from bot.store import pending, presence, privacy
 from bot.store.engine import engine
-from bot.store.models import Brief, Delivery, Lead, SignIn, User
+from bot.store.models import Brief, Delivery, Lead, SignIn, User, WidgetSocket
 from tests.helpers import FakeSlack
 from tests.integration.test_inbox import PASSWORD, Client
 
@@ -161,11 +161,14 @@ def test_erasing_a_visitor_leaves_nothing_of_theirs_in_either_database(databases
     # A second handoff of hers waits on disk for the database (bot/store/pending.py); Tom's too.
     waiting = pending.keep({"sender_id": "s-2", "struggle": "three people edit the same spreadsheet"})
     toms = pending.keep({"sender_id": "s-tom", "struggle": TOM_SAID})
+    presence.opened("maria-tab", "s-1")  # when she was on the page goes too
+    presence.opened("tom-tab", "s-tom")
     code, out, _ = run(capsys, "visitors", "erase", "--email", "maria@brightdental.com", "--yes")
     assert code == 0 and ("Erased conversation events: 21, briefs: 1, leads: 2, notes and messages: 1, "
                           "notifications cancelled: 1, briefs waiting on disk: 1.") in out
     assert not waiting.exists() and toms.exists()
     assert privacy.export(["s-tom"]) == tom_before
+    assert list(presence.of(["s-1", "s-tom"])) == ["s-tom"]
 
     # Her notification, not sent yet, never goes out; Tom's does.
     assert notify.deliver_due() == 1
@@ -246,6 +249,11 @@ def test_retention_deletes_conversations_and_briefs_older_than_the_limit(databas
         session.execute(update(Lead).where(Lead.sender_id == "s-nurture-old").values(
             updated_at=now - dt.timedelta(days=31)))
     kept = old_brief("s-recent", 29, now)
+    presence.opened("old-tab", "s-old")
+    presence.opened("recent-tab", "s-recent")
+    with Session(engine(), future=True) as session, session.begin():
+        session.execute(update(WidgetSocket).where(WidgetSocket.socket == "old-tab").values(
+            seen_at=now - dt.timedelta(days=40)))
 
     assert privacy.delete_expired(30, now=now) == {"briefs": 1, "leads": 2, "conversations": 1,
                                                     "conversation events": 12}
@@ -259,6 +267,7 @@ def test_retention_deletes_conversations_and_briefs_older_than_the_limit(databas
         senders = connection.execute(select(EVENTS.c.sender_id).distinct()).scalars().all()
     tracker.dispose()
     assert sorted(senders) == ["s-back", "s-recent"]
+    assert list(presence.of(["s-old", "s-recent"], now=now)) == ["s-recent"]
     assert privacy.delete_expired(30, now=now) == {"briefs": 0, "leads": 0, "conversations": 0,
                                                     "conversation events": 0}
 

@@ -15,7 +15,7 @@ MAY_IMPORT = {
     "bot.trainer": {"bot.store", "bot.conversation"},
     "actions": {"bot.conversation", "bot.store", "bot.sales"},  # bot.sales.booking: a call booked in the chat
     "components": {"bot.conversation"},
-    "channels": {"bot.conversation"},
+    "channels": {"bot.conversation", "bot.store"},  # bot.store.presence: who is on the page now
 }
 PURE_FORBIDS = ("sqlalchemy", "psycopg2", "sqlite3", "aiohttp", "rasa", "rasa_sdk", "socket", "subprocess",
                 "http", "urllib.request", "smtplib")

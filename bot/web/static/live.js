@@ -1,6 +1,7 @@
 /* The live inbox: news pushed by the web app (/inbox/events, Server-Sent Events), no polling.
    Brief list: a new brief appears on the first page, and each brief counts its visitor's unread messages;
-   the tab title counts the briefs with news. Brief page: the visitor's new messages appear as they arrive.
+   the tab title counts the briefs with news; each visitor shows as on the page now or last seen. Brief page: the
+   visitor's new messages appear as they arrive.
    Everything a visitor wrote is set with textContent only. */
 (function () {
   "use strict";
@@ -130,9 +131,33 @@
     if (minutes < 7 * 24 * 60) return Math.floor(minutes / (24 * 60)) + " days ago";
     return new Date(when).toLocaleDateString(undefined, { dateStyle: "medium" });
   }
+  // Whether each brief's visitor is on the page now, or when they were last there (the server's words,
+  // bot.sales.live.seen_words).
+  function seenWords(online, lastSeen) {
+    if (online) return "on the page now";
+    return Date.now() - Date.parse(lastSeen) < 60000 ? "last seen just now" : "last seen " + waited(lastSeen) + " ago";
+  }
+  function presence(briefId, online, lastSeen) {
+    rowsOf(briefId).forEach(function (row) {
+      var note = row.querySelector(".presence");
+      if (!note) { // never seen before: in the Who column, after the waiting line, or under the brief's name
+        note = document.createElement("small");
+        var place = row.tagName === "TR" ? row.cells[2] : row;
+        if (row.tagName === "TR") place.appendChild(document.createElement("br"));
+        if (row.tagName === "LI") place.appendChild(document.createTextNode(" \u00b7 "));
+        place.appendChild(note);
+      }
+      note.className = "presence" + (online ? " online" : "");
+      note.dataset.lastSeen = lastSeen;
+      note.textContent = seenWords(online, lastSeen);
+    });
+  }
   function tick() {
     document.querySelectorAll(".waited[data-since]").forEach(function (timer) {
       timer.textContent = "waiting " + waited(timer.dataset.since);
+    });
+    document.querySelectorAll(".presence[data-last-seen]:not(.online)").forEach(function (note) {
+      note.textContent = seenWords(false, note.dataset.lastSeen);
     });
     document.querySelectorAll("table.briefs time[datetime]").forEach(function (time) {
       time.textContent = ago(time.dateTime);
@@ -179,6 +204,10 @@
     notify("Brief #" + briefId + ": the visitor wrote", "Open the brief to answer them.", briefId);
   });
   source.addEventListener("read", function (event) { read(JSON.parse(event.data).brief_id); });
+  source.addEventListener("presence", function (event) {
+    var seen = JSON.parse(event.data);
+    presence(seen.brief_id, seen.online, seen.last_seen);
+  });
   // After a lost connection the browser reconnects by itself; the brief page then catches up once.
   source.addEventListener("open", function () { document.dispatchEvent(new Event("live-open")); });
   tick();
