@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from bot.clock import unix
 from bot.conversation import product
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.sales import booking
@@ -19,18 +20,25 @@ from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, InterviewProgress, Lead
 
 
-def figures(url: Optional[str] = None, tracker_url: Optional[str] = None) -> Tuple[Dict[str, int], Dict[str, int]]:
-    """Counts for the dashboard; drop-off leaves out visitors who were handed to a person mid-interview.
-    The worker keeps the counts current; what it has not read yet is read first."""
+def figures(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_url: Optional[str] = None
+            ) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """Counts for the dashboard, of the conversations and leads that began from `start` to `end` (whole days, UTC);
+    drop-off leaves out visitors who were handed to a person mid-interview. The worker keeps the counts current;
+    what it has not read yet is read first."""
     progress.refresh(url, tracker_url)
+    since, until = (dt.datetime.combine(day, dt.time()) for day in (start, end + dt.timedelta(days=1)))
     handed_off = exists().where(Brief.sender_id == InterviewProgress.sender_id).label("handed_off")
+    # Conversations counted before first_seen was kept have their last event's time instead.
+    began = func.coalesce(InterviewProgress.first_seen, InterviewProgress.last_seen)
     with Session(engine(url), future=True) as session:
         rows = session.execute(select(InterviewProgress.last_question, InterviewProgress.completed, handed_off,
-                                      func.count()).where(InterviewProgress.talked.is_(True))
+                                      func.count()).where(InterviewProgress.talked.is_(True),
+                                                          began >= unix(since), began < unix(until))
                                .group_by(InterviewProgress.last_question, InterviewProgress.completed,
                                          handed_off)).all()
-        qualified = session.execute(select(func.count()).select_from(Lead).where(Lead.qualified.is_(True))).scalar()
-        nurture = session.execute(select(func.count()).select_from(Lead).where(Lead.status == "nurture")).scalar()
+        leads = select(func.count()).select_from(Lead).where(Lead.created_at >= since, Lead.created_at < until)
+        qualified = session.execute(leads.where(Lead.qualified.is_(True))).scalar()
+        nurture = session.execute(leads.where(Lead.status == "nurture")).scalar()
     stats = {"conversations started": 0, "interviews completed": 0, "qualified": qualified, "handed off": 0,
              "nurture": nurture}
     stopped = {question: 0 for question in INTERVIEW_SLOTS}

@@ -26,6 +26,9 @@ WAIT_WINDOW = dt.timedelta(days=14)
 # PostgreSQL hands out ids before commit: an event committed late may take an id below the newest one seen.
 # Each look goes this many ids back and skips what it already announced.
 LOOKBACK = 500
+# What a salesperson did to a brief that other open pages show at once: who holds it, its status, whether its waiting
+# visitor was answered (notes and the rest only show on the brief page).
+WORKED = ("claimed", "released", "reassigned", "status", "message")
 # Widgets that came or went this long before the last look are looked at again (a write may commit late).
 PRESENCE_OVERLAP = dt.timedelta(seconds=5)
 
@@ -117,14 +120,17 @@ class Watch:
 
     first_brief: int
     first_event: int
+    first_activity: int = 0
     brief_id: int = 0
     event_id: int = 0
+    activity_id: int = 0
     announced: deque = field(default_factory=lambda: deque(maxlen=4 * LOOKBACK))
     presence_since: dt.datetime = field(default_factory=utcnow)  # widgets that came or went after this are news
     online: set = field(default_factory=set)  # visitors announced as on the page
 
     def is_news(self, kind: str, row_id: int) -> bool:
-        if row_id <= (self.first_brief if kind == "brief" else self.first_event) or (kind, row_id) in self.announced:
+        first = {"brief": self.first_brief, "event": self.first_event, "activity": self.first_activity}[kind]
+        if row_id <= first or (kind, row_id) in self.announced:
             return False
         self.announced.append((kind, row_id))
         return True
@@ -138,8 +144,9 @@ def start(tracker: Engine, url: Optional[str] = None) -> Watch:
     """A watch from now on: only what is stored after this is news."""
     with Session(engine(url), future=True) as session:
         newest_brief = session.execute(select(func.max(Brief.id))).scalar() or 0
+        newest_activity = session.execute(select(func.max(BriefEvent.id))).scalar() or 0
     newest_event = _newest_event(tracker)
-    return Watch(newest_brief, newest_event, newest_brief, newest_event)
+    return Watch(newest_brief, newest_event, newest_activity, newest_brief, newest_event, newest_activity)
 
 
 def _newest_event(tracker: Engine) -> int:
@@ -151,8 +158,10 @@ def _newest_event(tracker: Engine) -> int:
 
 
 def changes(watch: Watch, tracker: Engine, url: Optional[str] = None) -> List[Tuple[str, dict]]:
-    """What happened since the last look, oldest first: ("brief", its listed fields) for a new brief and
-    ("message", {"brief_id", "at"}) for a visitor writing to the conversation after its handoff."""
+    """What happened since the last look, oldest first: ("brief", its listed fields) for a new brief,
+    ("message", {"brief_id", "at", "status"}) for a visitor writing to the conversation after its handoff,
+    ("update", {"brief_id", "kind", "status", "claimed_by"}) for a salesperson working a brief (WORKED), and
+    presence changes (_presence_changes)."""
     found: List[Tuple[str, dict]] = []
     with Session(engine(url), future=True) as session:
         ids = session.scalars(select(Brief.id).where(Brief.id > watch.brief_id - LOOKBACK).order_by(Brief.id)).all()
@@ -171,13 +180,24 @@ def changes(watch: Watch, tracker: Engine, url: Optional[str] = None) -> List[Tu
         watch.event_id = max([watch.event_id, *(row.id for row in said)])
         fresh = [row for row in said if watch.is_news("event", row.id)]
         if fresh:
-            handed = session.execute(select(Brief.id, Brief.sender_id, Brief.created_at)
+            handed = session.execute(select(Brief.id, Brief.sender_id, Brief.created_at, Brief.status)
                                      .where(Brief.sender_id.in_({row.sender_id for row in fresh}))).all()
             for row in fresh:
-                before = [brief.id for brief in handed
+                before = [brief for brief in handed
                           if brief.sender_id == row.sender_id and unix(brief.created_at) < row.timestamp]
                 if before:  # written after a handoff: to the salesperson, not the bot
-                    found.append(("message", {"brief_id": max(before), "at": row.timestamp}))
+                    newest = max(before, key=lambda brief: brief.id)
+                    found.append(("message", {"brief_id": newest.id, "at": row.timestamp, "status": newest.status}))
+        moves = session.execute(select(BriefEvent.id, BriefEvent.brief_id, BriefEvent.kind)
+                                .where(BriefEvent.id > watch.activity_id - LOOKBACK).order_by(BriefEvent.id)).all()
+        watch.activity_id = max([watch.activity_id, *(row.id for row in moves)])
+        worked = [row for row in moves if watch.is_news("activity", row.id) and row.kind in WORKED]
+        if worked:
+            now_held = {row.id: row for row in session.execute(select(Brief.id, Brief.status, Brief.claimed_by).where(
+                Brief.id.in_({row.brief_id for row in worked})))}
+            found += [("update", {"brief_id": row.brief_id, "kind": row.kind, "status": now_held[row.brief_id].status,
+                                  "claimed_by": now_held[row.brief_id].claimed_by})
+                      for row in worked if row.brief_id in now_held]
     return found + _presence_changes(watch, [data["sender_id"] for kind, data in found if kind == "brief"], url)
 
 

@@ -253,6 +253,7 @@ class InterviewProgress(Base):
     talked = Column(Boolean, nullable=False, default=False)  # said something besides opening the widget
     completed = Column(Boolean, nullable=False, default=False)
     last_question = Column(String(64))  # the last interview question asked
+    first_seen = Column(Float)  # the first event's Unix time (the dashboard's date range)
     last_seen = Column(Float)  # the newest event's Unix time (retention)
 
 

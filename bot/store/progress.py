@@ -83,6 +83,8 @@ def _count(session: Session, rows) -> None:
             session.add(progress)
         event = {**json.loads(row.data or "{}"), "event": row.type_name}
         progress.last_seen = max(progress.last_seen or 0, row.timestamp or 0)
+        if row.timestamp is not None:
+            progress.first_seen = min(progress.first_seen or row.timestamp, row.timestamp)
         if row.type_name == "user":
             progress.talked = progress.talked or not opened_widget(event)
         elif event.get("name") == "interview_done" and event.get("value") is True:

@@ -95,7 +95,9 @@ def event(kind: str, data: dict) -> bytes:
 
 async def events(request: web.Request) -> web.StreamResponse:
     """The stream an inbox page listens to: `brief` (a new brief's listed fields), `message` (a visitor wrote
-    after their handoff) and `read` (this salesperson opened a brief, maybe in another tab)."""
+    after their handoff), `update` (a salesperson claimed, released, gave away, answered or closed a brief),
+    `presence` (a visitor came to or left the page) and `read` (this salesperson opened a brief, maybe in another
+    tab)."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Accel-Buffering": "no"})  # nginx passes each event on at once
     await response.prepare(request)

@@ -313,6 +313,8 @@ def test_the_inbox_is_live_new_briefs_and_unread_messages_arrive_without_a_reloa
     row = inbox_page.locator(f'tr[data-brief="{brief["id"]}"]')
     expect(row).to_contain_text("keep shipping the same order twice", timeout=2000)
     expect(row).to_contain_text("new")
+    waiting_line = inbox_page.locator(f'section.waiting li[data-brief="{brief["id"]}"]')
+    expect(waiting_line).to_contain_text("asked for a person")  # waiting for a person, first
     expect(inbox_page).to_have_title(titled(1))
     assert inbox_page.evaluate("window.notified") == [
         [f"New brief #{brief['id']}", "our two warehouses keep shipping the same order twice"]]
@@ -338,10 +340,19 @@ def test_the_inbox_is_live_new_briefs_and_unread_messages_arrive_without_a_reloa
     expect(live_log).to_contain_text("or wednesday, any time after lunch")
     expect(other_tab.locator(f'tr[data-brief="{brief["id"]}"] .unread')).to_be_hidden(timeout=2000)
     expect(other_tab).to_have_title(titled(0))
+    # Claiming and answering show in the other tab at once: the holder, and the visitor no longer waiting.
+    other_row, other_waiting = (other_tab.locator(f'{where}[data-brief="{brief["id"]}"]') for where in ("tr", "li"))
+    expect(other_waiting).to_contain_text("asked for a person")
+    inbox_page.get_by_role("button", name="Claim").click()
+    expect(other_row.locator(".status")).to_have_text("claimed", timeout=2000)
+    expect(other_row).to_contain_text("lee@acme.io")
+    inbox_page.get_by_label("Message to the visitor").fill("Hello, Lee here: Tuesday at 10 suits us too.")
+    inbox_page.get_by_role("button", name="Send to visitor").click()
+    expect(other_waiting).to_be_hidden(timeout=2000)
 
     rest_turn(stack, sender, "one more thing: we ship from Leeds and Lyon")  # the brief page is open
     expect(live_log).to_contain_text("we ship from Leeds and Lyon", timeout=2000)
-    inbox_page.go_back()
+    inbox_page.goto(stack.web + "/inbox")
     expect(inbox_page).to_have_title(titled(0))  # seen on the brief page as it arrived
     expect(row.locator(".unread")).to_be_hidden()
     inbox_page.context.close()

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import time
 
@@ -9,6 +10,8 @@ from bot.store import briefs as store
 from bot.store import progress
 from tests.helpers import handoff
 
+EVER = (dt.date(2000, 1, 1), dt.date(2100, 1, 1))  # a date range holding every conversation
+
 
 def slot(name, value):
     return {"event": "slot", "name": name, "value": value}
@@ -16,6 +19,8 @@ def slot(name, value):
 
 def add(url, events):
     """More events, as Rasa appends them: (sender, kind, data, unix time)."""
+    if not events:
+        return
     engine = create_engine(url, future=True)
     table = Table("events", MetaData(), autoload_with=engine)
     with engine.begin() as connection:
@@ -32,10 +37,8 @@ def seed(url, events):
                   Column("type_name", String(255), nullable=False), Column("timestamp", Float),
                   Column("intent_name", String(255)), Column("action_name", String(255)), Column("data", Text))
     table.create(engine)
-    with engine.begin() as connection:
-        connection.execute(insert(table), [{"sender_id": sender, "type_name": kind, "data": json.dumps(data)}
-                                           for sender, kind, data in events])
     engine.dispose()
+    add(url, [(sender, kind, data, time.time() - 60) for sender, kind, data in events])
     return url
 
 
@@ -61,7 +64,7 @@ def test_the_dashboard_counts_conversations_and_where_interviews_stopped(app_dat
     ])
     handoff("visitor-1")  # asked for a person at the trigger question: not a drop-off
     store.save_lead("done", "nurture", "passive_looking", False)
-    stats, stopped = dashboard.figures(tracker_url=tracker)
+    stats, stopped = dashboard.figures(*EVER, tracker_url=tracker)
     assert stats == {"conversations started": 4, "interviews completed": 1, "qualified": 1, "handed off": 1,
                      "nurture": 1}
     assert stopped == {"struggle": 0, "situation": 1, "current_solution": 0, "desired_progress": 0, "trigger": 0,
@@ -76,22 +79,50 @@ def test_the_counts_follow_new_events_read_in_batches(app_database, tracker, mon
     for visitor in visitors:
         handoff(visitor)
     handoff("never-talked")  # a brief whose conversation is gone from the tracker
-    stats, stopped = dashboard.figures(tracker_url=tracker)
+    stats, stopped = dashboard.figures(*EVER, tracker_url=tracker)
     assert (stats["conversations started"], stats["handed off"], stopped["trigger"]) == (6, 5, 1)
     now = time.time()
     add(tracker, [("stays", "slot", slot("requested_slot", "timeline"), now - 60),
                   ("newcomer", "user", {"text": "hello"}, now - 60),
                   ("typing-now", "user", {"text": "hello"}, now),  # not settled yet: counted on a later pass
                   ("committed-late", "user", {"text": "hello"}, now - 60)])  # behind it: waits with it
-    stats, stopped = dashboard.figures(tracker_url=tracker)
+    stats, stopped = dashboard.figures(*EVER, tracker_url=tracker)
     assert (stats["conversations started"], stopped["trigger"], stopped["timeline"]) == (7, 0, 1)
     progress.refresh(tracker_url=tracker, settle=0)  # half a minute later
-    assert dashboard.figures(tracker_url=tracker)[0]["conversations started"] == 9
+    assert dashboard.figures(*EVER, tracker_url=tracker)[0]["conversations started"] == 9
+
+
+def test_the_counts_are_of_the_conversations_and_leads_that_began_in_the_date_range(app_database, tracker):
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from bot.store.engine import engine
+    from bot.store.models import Lead
+
+    seed(tracker, [])
+    day = 24 * 3600
+    november = dt.datetime(2026, 11, 10, 12, tzinfo=dt.timezone.utc).timestamp()
+    add(tracker, [("october", "user", {"text": "hi"}, november - 30 * day),
+                  ("october", "user", {"text": "back again"}, november),  # began in October all the same
+                  ("november", "user", {"text": "hi"}, november),
+                  ("november", "slot", slot("requested_slot", "situation"), november + 60)])
+    progress.refresh(tracker_url=tracker, settle=0)
+    for sender, stage, month in (("october", "passive_looking", 10), ("november", "first_thought", 11)):
+        store.save_lead(sender, "nurture", stage, False)
+        with Session(engine(), future=True) as session, session.begin():
+            session.execute(update(Lead).where(Lead.sender_id == sender).values(
+                created_at=dt.datetime(2026, month, 10, 12)))
+    stats, stopped = dashboard.figures(dt.date(2026, 11, 1), dt.date(2026, 11, 30), tracker_url=tracker)
+    assert (stats["conversations started"], stats["nurture"], stopped["situation"]) == (1, 1, 1)
+    stats, stopped = dashboard.figures(dt.date(2026, 10, 1), dt.date(2026, 10, 31), tracker_url=tracker)
+    assert (stats["conversations started"], stats["nurture"], stopped["situation"]) == (1, 1, 0)
+    assert dashboard.figures(dt.date(2026, 11, 11), dt.date(2026, 11, 30), tracker_url=tracker)[0] == {
+        "conversations started": 0, "interviews completed": 0, "qualified": 0, "handed off": 0, "nurture": 0}
 
 
 def test_a_fresh_install_without_conversations_shows_zeros(app_database, tmp_path):
     for tracker in (f"sqlite:///{tmp_path / 'missing' / 'tracker.db'}", app_database):  # no file; no table
-        stats, stopped = dashboard.figures(tracker_url=tracker)
+        stats, stopped = dashboard.figures(*EVER, tracker_url=tracker)
         assert stats["conversations started"] == 0 and set(stopped.values()) == {0}
 
 

@@ -214,3 +214,24 @@ def test_a_socket_a_server_still_holds_stays_on_the_page(app):
     presence.still_open(["held"], now=later)  # this server's beat: "held" is still connected
     states = presence.of(["mira", "omar"], now=later)
     assert states["mira"].online is True and states["omar"].online is False
+
+
+def test_what_salespeople_do_to_a_brief_is_announced_with_its_status_and_holder(app, tracker):
+    from bot.sales import accounts, inbox
+
+    accounts.add_user("bob@acme.io", "correct horse battery")
+    brief_id = handoff("pia")
+    watch = live.start(tracker)
+    inbox.claim(brief_id, "ann@acme.io")
+    inbox.add_note(brief_id, "call after lunch", "ann@acme.io")  # notes stay on the brief page
+    inbox.record_message(brief_id, "Hi Pia, Ann here", "ann@acme.io")
+    inbox.reassign(brief_id, "bob@acme.io", "ann@acme.io")
+    inbox.set_status(brief_id, "contacted", "bob@acme.io")
+    inbox.release(brief_id, "bob@acme.io")
+    updates = [(data["kind"], data["status"], data["claimed_by"]) for kind, data in live.changes(watch, tracker)
+               if kind == "update"]
+    assert updates == [(kind, "contacted", None) for kind in ("claimed", "message", "reassigned", "status", "released")]
+    assert live.changes(watch, tracker) == []  # each once
+    said(tracker, "pia")
+    [(kind, data)] = live.changes(watch, tracker)
+    assert kind == "message" and data["status"] == "contacted"  # closed: not waiting, whatever they write

@@ -15,7 +15,7 @@ from bot.sales import dashboard
 from bot.store import briefs as store
 from bot.store import pending, progress
 from tests.helpers import ANSWERS
-from tests.integration.test_dashboard import seed, slot
+from tests.integration.test_dashboard import EVER, seed, slot
 
 WORKERS = 4
 
@@ -84,5 +84,5 @@ def test_several_workers_count_each_event_once_and_agree(monkeypatch, make_postg
         (visitor, "user", {"text": "hi"}), (visitor, "slot", slot("requested_slot", "situation")))])
     assert sum(at_once(progress.refresh, None, tracker, 0)) == 2 * len(visitors)
     monkeypatch.setattr(progress, "_refreshing", threading.Lock())
-    stats, stopped = dashboard.figures(tracker_url=tracker)
+    stats, stopped = dashboard.figures(*EVER, tracker_url=tracker)
     assert (stats["conversations started"], stopped["situation"]) == (len(visitors), len(visitors))

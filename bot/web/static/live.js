@@ -1,6 +1,7 @@
 /* The live inbox: news pushed by the web app (/inbox/events, Server-Sent Events), no polling.
    Brief list: a new brief appears on the first page, and each brief counts its visitor's unread messages;
-   the tab title counts the briefs with news; each visitor shows as on the page now or last seen. Brief page: the
+   the tab title counts the briefs with news; each visitor shows as on the page now or last seen; the waiting
+   section and each brief's status and holder follow what visitors and salespeople do. Brief page: the
    visitor's new messages appear as they arrive.
    Everything a visitor wrote is set with textContent only. */
 (function () {
@@ -95,6 +96,72 @@
     body.insertBefore(row, body.firstChild);
     tick();
     updateTitle();
+  }
+  // The waiting section (first page only): a visitor who asks for a person or writes after the handoff joins it,
+  // longest waiting first; an answer from a salesperson, or a brief closed, takes them out.
+  var OPEN = ["new", "claimed"];
+  function addWaiting(briefId, reason, since) {
+    if (!table || table.dataset.live !== "yes") return;
+    var section = document.querySelector("section.waiting");
+    if (section && section.querySelector('[data-brief="' + briefId + '"]')) return;
+    if (!section) {
+      section = document.createElement("section");
+      section.className = "waiting";
+      section.setAttribute("aria-labelledby", "waiting-title");
+      var title = document.createElement("h2");
+      title.id = "waiting-title";
+      title.textContent = "Waiting for a person";
+      section.appendChild(title);
+      section.appendChild(document.createElement("ul"));
+      var views = document.querySelector("nav.views");
+      views.parentNode.insertBefore(section, views);
+    }
+    var row = table.querySelector('tr[data-brief="' + briefId + '"]');
+    var line = document.createElement("li");
+    line.dataset.brief = briefId;
+    var link = document.createElement("a");
+    link.href = "/inbox/briefs/" + briefId;
+    link.textContent = "#" + briefId;
+    line.appendChild(link);
+    var badge = document.createElement("span");
+    badge.className = "unread";
+    setCount(badge, row && badgeOf(row) ? parseInt(badgeOf(row).textContent, 10) || 0 : 0);
+    line.appendChild(badge);
+    var who = row ? row.cells[2].firstChild.textContent.trim() + ": " + row.cells[3].textContent.trim() : "";
+    line.appendChild(document.createTextNode(" " + (who ? who + " \u00b7 " : "") + reason + " \u00b7 "));
+    var timer = document.createElement("strong");
+    timer.className = "waited";
+    timer.dataset.since = since;
+    line.appendChild(timer);
+    section.querySelector("ul").appendChild(line);
+    tick();
+  }
+  function stopWaiting(briefId) {
+    var section = document.querySelector("section.waiting");
+    var line = section && section.querySelector('[data-brief="' + briefId + '"]');
+    if (!line) return;
+    line.remove();
+    if (!section.querySelector("li")) section.remove();
+    updateTitle();
+  }
+  // A colleague (or this salesperson in another tab) claimed, released, gave away, answered or closed a brief.
+  function worked(update) {
+    rowsOf(update.brief_id).forEach(function (row) {
+      if (row.tagName !== "TR") return;
+      var cell = row.cells[5];
+      cell.textContent = "";
+      var status = document.createElement("span");
+      status.className = "status status-" + update.status;
+      status.textContent = update.status;
+      cell.appendChild(status);
+      if (update.claimed_by) {
+        cell.appendChild(document.createElement("br"));
+        var holder = document.createElement("small");
+        holder.textContent = update.claimed_by;
+        cell.appendChild(holder);
+      }
+    });
+    if (update.kind === "message" || OPEN.indexOf(update.status) < 0) stopWaiting(update.brief_id);
   }
   function visitorWrote(briefId) {
     rowsOf(briefId).forEach(function (row) {
@@ -196,14 +263,17 @@
   source.addEventListener("brief", function (event) {
     var brief = JSON.parse(event.data);
     addBrief(brief);
+    if (brief.handoff_reason === "visitor_requested_human") addWaiting(brief.id, "asked for a person", brief.created_at);
     notify("New brief #" + brief.id, brief.struggle || "A visitor was handed over.", brief.id);
   });
   source.addEventListener("message", function (event) {
-    var briefId = JSON.parse(event.data).brief_id;
+    var wrote = JSON.parse(event.data), briefId = wrote.brief_id;
+    if (OPEN.indexOf(wrote.status) >= 0) addWaiting(briefId, "wrote after the handoff", new Date(wrote.at * 1000).toISOString());
     visitorWrote(briefId);
     notify("Brief #" + briefId + ": the visitor wrote", "Open the brief to answer them.", briefId);
   });
   source.addEventListener("read", function (event) { read(JSON.parse(event.data).brief_id); });
+  source.addEventListener("update", function (event) { worked(JSON.parse(event.data)); });
   source.addEventListener("presence", function (event) {
     var seen = JSON.parse(event.data);
     presence(seen.brief_id, seen.online, seen.last_seen);
