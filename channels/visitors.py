@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -56,13 +56,51 @@ class _TextOnlyServer(AsyncServer):
         return await super()._handle_eio_message(eio_sid, data)
 
 
-async def _record_presence(change: Callable[..., None], *args: Any) -> None:
-    """Tells the inbox a visitor came or went (bot/store/presence.py); the chat goes on if the database does not
-    answer."""
-    try:
-        await asyncio.to_thread(change, *args)
-    except Exception:
-        logger.warning("Could not record a widget's presence", exc_info=True)
+class PresenceWriter:
+    """Records who is on the page (bot/store/presence.py) in the order it happened, one write at a time, so that a
+    socket's going is never written before its coming; the chat goes on if the database does not answer."""
+
+    def __init__(self) -> None:
+        self.writes: asyncio.Queue = asyncio.Queue(maxsize=10_000)
+        self.tasks: List[asyncio.Task] = []
+
+    def record(self, change: Callable[..., None], *args: Any) -> None:
+        try:
+            self.writes.put_nowait((change, args))
+        except asyncio.QueueFull:  # the database has not answered for a long while: presence is a nicety
+            logger.warning("Too many widget presence changes waiting for the database; dropped one")
+
+    def start(self, sockets: Callable[[], List[str]]) -> None:
+        """Writes in order, and says every BEAT that this server's sockets (`sockets()`) are still there (a server
+        that stopped without a word lets its visitors go stale)."""
+        async def write() -> None:
+            while True:
+                change, args = await self.writes.get()
+                await self._write(change, *args)
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(presence.BEAT.total_seconds())
+                self.record(presence.still_open, sockets())
+
+        self.tasks = [asyncio.create_task(write()), asyncio.create_task(beat())]
+
+    async def stop(self, sockets: List[str]) -> None:
+        """The server is stopping: what is queued is written, then its sockets are gone."""
+        for task in self.tasks:
+            task.cancel()
+        while not self.writes.empty():
+            change, args = self.writes.get_nowait()
+            await self._write(change, *args)
+        if sockets:
+            await self._write(presence.closed, sockets)
+
+    @staticmethod
+    async def _write(change: Callable[..., None], *args: Any) -> None:
+        try:
+            await asyncio.to_thread(change, *args)
+        except Exception:
+            logger.warning("Could not record a widget's presence", exc_info=True)
 
 
 def visitor_metadata(sent: Any, source: str) -> Dict[str, Any]:
@@ -213,6 +251,7 @@ class VisitorSocketIO(SocketIOInput):
         self.sio = sio  # Rasa's output channel for the conversation API uses it
         sources: Dict[str, str] = {}  # socket id -> its visitor's pseudonymous source
         sessions: Dict[str, str] = {}  # socket id -> the conversation it may speak in
+        presence_writer = PresenceWriter()
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Any) -> Any:
@@ -244,20 +283,15 @@ class VisitorSocketIO(SocketIOInput):
         async def disconnect(sid: Text) -> None:
             sources.pop(sid, None)
             if sessions.pop(sid, None):
-                await _record_presence(presence.closed, [sid])
+                presence_writer.record(presence.closed, [sid])
 
         @blueprint.listener("after_server_start")
-        async def keep_presence(app: Sanic, _: Any) -> None:
-            async def beat() -> None:  # this server's sockets are still there (a stopped server's go stale)
-                while True:
-                    await asyncio.sleep(presence.BEAT.total_seconds())
-                    await _record_presence(presence.still_open, list(sessions))
-            app.add_task(beat())
+        async def start_presence(*_: Any) -> None:
+            presence_writer.start(lambda: list(sessions))
 
         @blueprint.listener("before_server_stop")
-        async def sockets_go(*_: Any) -> None:
-            if sessions:
-                await _record_presence(presence.closed, list(sessions))
+        async def stop_presence(*_: Any) -> None:
+            await presence_writer.stop(list(sessions))
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
@@ -271,7 +305,7 @@ class VisitorSocketIO(SocketIOInput):
                 sio.enter_room(sid, session_id)
             sessions[sid] = session_id
             await sio.emit("session_confirm", session_id, room=sid)
-            await _record_presence(presence.opened, sid, session_id)  # the visitor is on the page
+            presence_writer.record(presence.opened, sid, session_id)  # the visitor is on the page
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any = None, *_: Any) -> None:

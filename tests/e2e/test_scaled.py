@@ -229,6 +229,54 @@ def test_a_salespersons_message_reaches_the_visitor_whichever_server_holds_the_s
     assert posts == {"rasa-1", "rasa-2"} and holder in posts  # so one message came from the other server
 
 
+def _next_event(stream) -> tuple:
+    """The next event of a Server-Sent Events stream: (kind, data); comments (heartbeats) are skipped."""
+    import json
+
+    kind = None
+    for line in stream:
+        if line.startswith(b"event: "):
+            kind = line[7:].strip().decode()
+        elif line.startswith(b"data: ") and kind:
+            return kind, json.loads(line[6:])
+    raise AssertionError("the stream ended")
+
+
+def test_the_live_inbox_streams_through_nginx_what_either_server_saw(scaled):
+    """An inbox page behind nginx hears at once of a brief stored by either Rasa server and of its visitor coming
+    and going: each web app looks at the shared databases itself, and nginx passes each event on unbuffered."""
+    from bot.sales import accounts
+    from tests.helpers import Client
+
+    email = f"ann-{uuid.uuid4().hex[:6]}@acme.io"
+    accounts.add_user(email, "correct horse battery", url=scaled.database_url)
+    client = Client(scaled.web)
+    client.sign_in(email)
+    request = urllib.request.Request(f"{scaled.web}/inbox/events", headers={"Accept": "text/event-stream"})
+    sender = f"streamed-{uuid.uuid4().hex[:12]}"
+    with client.opener.open(request, timeout=30) as stream:
+        assert stream.readline() == b"retry: 2000\n"
+        visitor = Widget(scaled.rasa, sender)
+        try:
+            assert visitor.confirmed.wait(30)
+            for text in ("evening", "our night shift keeps double booking the loading dock",
+                         "could I speak with an actual person", "no email, I'll wait here"):
+                visitor.say(text)
+            handed_over = time.monotonic()
+            brief_event = _next_event(stream)
+            assert time.monotonic() - handed_over < 2
+            assert brief_event[0] == "brief" and brief_event[1]["sender_id"] == sender
+            brief_id = brief_event[1]["id"]
+            kind, data = _next_event(stream)
+            assert (kind, data["brief_id"], data["online"]) == ("presence", brief_id, True)  # on the page now
+        finally:
+            visitor.close()
+        left = time.monotonic()
+        kind, data = _next_event(stream)
+        assert time.monotonic() - left < 3
+        assert (kind, data["brief_id"], data["online"]) == ("presence", brief_id, False)
+
+
 def _instance_for_route(scaled: Scaled, route: str) -> str:
     """The Rasa server nginx sends socket.io's long polling with this route to (a handshake, read back
     from nginx's log)."""
