@@ -24,8 +24,7 @@
       log.appendChild(item);
       fromVisitor = fromVisitor || line.speaker === "visitor";
     }
-    var panel = log.closest(".conversation");
-    if (panel) panel.scrollTop = panel.scrollHeight;  // the newest message in sight
+    log.scrollTop = log.scrollHeight;  // the newest message in sight (the log scrolls beside a wide brief)
     return fromVisitor;
   }
   function post(url, body) {  // a form post of this page (with its CSRF token), answered in JSON
