@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: run test test-unit test-integration test-e2e lint screenshots install model nlp shell validate bench clean \
-        conversations review evaluate train run-scaled bench-scaled
+        conversations review evaluate baseline train run-scaled bench-scaled
 
 run: model ## build, train if the data changed, start every service
 	$(BIN)/bot run
@@ -72,11 +72,14 @@ build/spacy_pipeline/meta.json: bot/conversation/nlp.py $(STAMP)
 shell: model ## chat in the terminal (the custom actions run inside Rasa, as in `make run`)
 	$(BIN)/python -m bot.rasa_server shell --interface 127.0.0.1 --model models/current.tar.gz --endpoints endpoints.yml
 
-validate: install ## data, domain and story structure (conflicting stories), failing on warnings
-	$(BIN)/rasa data validate --fail-on-warnings
+validate: install ## data, domain and story structure (conflicting stories), failing on warnings that mean a problem
+	$(BIN)/bot validate
 
-evaluate: model ## held-out and cross-validated NLU, confusions, test stories -> reports/evaluation.md
+evaluate: model ## held-out and cross-validated NLU, confusions, test stories, suite vs the baseline -> reports/evaluation.md
 	$(BIN)/bot evaluate
+
+baseline: model ## evaluate, and pin the result as the baseline later evaluations compare with (commit it)
+	$(BIN)/bot evaluate --pin
 
 train: install ## retrain if the data changed; a new model replaces the last good one only if the test stories pass
 	$(BIN)/bot train

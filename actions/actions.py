@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import config, safety
-from bot.conversation import brief, contact, interview, playback, product, qualify
+from bot.conversation import brief, contact, interview, playback, product, qualify, troubles
 from bot.conversation.slots import (
     BOOKING_BRIEF_SLOT,
     BOOKING_OFFER_SLOT,
@@ -257,7 +257,7 @@ class ValidateInterviewForm(FreeTextFormValidation):
                 and interview.may_be_a_customer(said, intent, product.facts()["product"]):
             events.append(SlotSet(CUSTOMER_UNSURE_SLOT, True))  # kept as the answer; asked next whether a customer
         if SlotSet(IS_CUSTOMER_SLOT, True) in events:  # a customer after all: support, and the interview ends
-            dispatcher.utter_message(text=product.answer("existing_customer"))
+            dispatcher.utter_message(text=product.answer("existing_customer"), **{troubles.SUPPORT_FLAG: True})
             events += [SlotSet("interview_done", True), SlotSet("requested_slot", None), ActiveLoop(None),
                        FollowupAction("action_listen")]
         return events
@@ -573,7 +573,7 @@ class ActionCustomerOrProspect(Action):
         if interview.says_existing_customer(text, product.facts()["product"]):
             if interview.customer_asks_for_a_person(text):
                 return [SlotSet(PERSON_REQUESTED_SLOT, True), FollowupAction("action_handoff")]
-            dispatcher.utter_message(text=product.answer("existing_customer"))
+            dispatcher.utter_message(text=product.answer("existing_customer"), **{troubles.SUPPORT_FLAG: True})
             return []
         if tracker.get_slot("interview_done"):
             dispatcher.utter_message(response="utter_after_interview")
@@ -610,8 +610,9 @@ class ActionAnswerProductQuestion(Action):
         text = product.answer(_intent(tracker))
         if text is None:
             dispatcher.utter_message(response="utter_out_of_scope")
-        else:
-            dispatcher.utter_message(text=text)
+        else:  # (existing_customer's answer sends the visitor to support: said so, for the trainers' outcomes)
+            support = _intent(tracker) == "existing_customer"
+            dispatcher.utter_message(text=text, **({troubles.SUPPORT_FLAG: True} if support else {}))
         return []
 
 

@@ -17,6 +17,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-26") from None
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="bot", description="The demand-side sales assistant: build the NLP "
                                    "pipeline, train when the data changed, run every service, read briefs, manage "
@@ -94,11 +100,16 @@ def parser() -> argparse.ArgumentParser:
 
     chats = sub.add_parser("conversations", help="real conversations, for trainers").add_subparsers(
         dest="conversations_command", required=True)
-    list_chats = chats.add_parser("list", help="conversations, newest first")
+    list_chats = chats.add_parser("list", help="conversations, the most troubled first, then the newest")
     list_chats.add_argument("--since", type=_date, help="YYYY-MM-DD")
     list_chats.add_argument("--until", type=_date, help="YYYY-MM-DD")
-    list_chats.add_argument("--outcome", default="", help="handed_off, nurture, no_contact, completed, dropped, "
-                                                          "dropped_at:QUESTION or fallback")
+    list_chats.add_argument("--outcome", default="", help="how it ended (handed_off, nurture, no_contact, completed, "
+                            "no_interview, dropped, dropped_at:QUESTION), fallback, or what went wrong "
+                            "(repeated_question, sent_to_support, contact_without_brief, handoff_without_contact)")
+    list_chats.add_argument("--limit", type=_positive, help="show at most this many")
+    list_chats.add_argument("--sender", default="", help="only sender ids starting with this")
+    list_chats.add_argument("--exclude-prefix", action="append", default=[], metavar="PREFIX",
+                            help="leave out sender ids starting with this (load tests, say); may be repeated")
     list_chats.set_defaults(func=commands.conversations_list)
     show_chat = chats.add_parser("show", help="a transcript with intents, confidences and slots")
     show_chat.add_argument("sender_id")
@@ -108,15 +119,26 @@ def parser() -> argparse.ArgumentParser:
     export_chat.add_argument("--name", help="the story's name (default: the sender id)")
     export_chat.add_argument("--training", action="store_true", help="a training story (intents only)")
     export_chat.add_argument("--to-nlu", action="store_true",
-                             help="its low-confidence and fallback messages as NLU examples to annotate")
+                             help="the messages `bot review` would list for it, as NLU examples to correct")
     export_chat.set_defaults(func=commands.conversations_export)
 
-    sub.add_parser("evaluate", help="NLU held-out and cross-validation scores, confusions, test stories, "
-                                    "compared with the previous run (reports/)").set_defaults(func=commands.evaluate)
+    evaluate = sub.add_parser("evaluate", help="NLU held-out and cross-validation scores, confusions, test stories "
+                              "(end to end) and the conversation suite, compared with the pinned baseline (reports/)")
+    evaluate.add_argument("--pin", action="store_true", help="make this run the baseline (reports/baseline.json)")
+    evaluate.set_defaults(func=commands.evaluate)
     sub.add_parser("outcomes", help="win rates of closed briefs by stage, force, handoff reason and qualification "
                                     "check, with 90% intervals; flags checks that do not separate won from lost"
                    ).set_defaults(func=commands.outcomes)
-    review = sub.add_parser("review", help="the messages the bot understood worst")
+    sub.add_parser("validate", help="Rasa's checks of data, domain and stories, failing on every warning that says "
+                                    "something is wrong").set_defaults(func=commands.validate)
+    trying = sub.add_parser("try", help="how the current model, the last rejected one and the running server read "
+                                        "a message, side by side")
+    trying.add_argument("message")
+    trying.add_argument("--model", action="append", default=[], type=Path, help="one more model to compare")
+    trying.set_defaults(func=commands.try_message)
+    review = sub.add_parser("review", help="the visitor messages after which something went wrong (a fallback, low "
+                                           "confidence, the question asked again, support, the visitor repeating "
+                                           "it or leaving), the same words merged")
     review.add_argument("--since", type=_date, help="YYYY-MM-DD")
     review.set_defaults(func=commands.review)
     return root
@@ -131,3 +153,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except DatabaseUnreachable as error:  # a wrong DATABASE_URL or TRACKER_DB_URL: the message says which
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `bot conversations list | head`: the reader has seen enough
+        sys.stderr.close()  # (Python would complain again while flushing at exit)
+        return 0

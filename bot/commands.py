@@ -25,7 +25,7 @@ def train(args: argparse.Namespace) -> int:
 
     try:
         model.train(force=args.force)
-    except model.ModelRejected as rejected:
+    except (model.ModelRejected, ValueError) as rejected:  # ValueError: a test story file Rasa would skip
         print(f"error: {rejected}", file=sys.stderr)
         return 1
     return 0
@@ -216,13 +216,19 @@ def visitors_erase(args: argparse.Namespace) -> int:
 def conversations_list(args: argparse.Namespace) -> int:
     from bot.store import conversations
 
-    found = conversations.conversations(args.since, args.until, args.outcome)
+    try:
+        found = conversations.conversations(args.since, args.until, args.outcome, sender_prefix=args.sender,
+                                            exclude_prefixes=args.exclude_prefix, limit=args.limit, by_trouble=True)
+    except ValueError as error:  # an unknown outcome: the message lists the valid ones
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not found:
         print("No conversations.")
     for conversation in found:
         row = conversation.as_row()
         print(printable(f"{row['started']}  {row['sender_id']:<36} {row['messages']:>3} messages  "
-                        f"{row['outcome']}" + (f"  ({row['fallbacks']} fallbacks)" if row["fallbacks"] else "")))
+                        f"{row['outcome']}" + (f"  ({row['fallbacks']} fallbacks)" if row["fallbacks"] else "")
+                        + (f"  !! {row['problems']}" if row["problems"] else "")))
     return 0
 
 
@@ -234,7 +240,8 @@ def conversations_show(args: argparse.Namespace) -> int:
     if not found:
         print(f"error: no conversation with sender id {args.sender_id!r}", file=sys.stderr)
         return 1
-    print(printable(f"{found[0].sender_id}: {found[0].outcome}"))
+    print(printable(f"{found[0].sender_id}: {found[0].outcome}"
+                    + (f" ({', '.join(found[0].problems)})" if found[0].problems else "")))
     print(printable("\n".join(review.readable(found[0]))))
     return 0
 
@@ -243,8 +250,7 @@ def conversations_export(args: argparse.Namespace) -> int:
     from bot.trainer import review, stories
 
     if args.to_nlu:
-        messages = [m for m in review.misunderstood() if m.sender_id == args.sender_id]
-        print(review.nlu_examples(messages), end="")
+        print(review.nlu_examples(review.findings(sender_id=args.sender_id)), end="")
         return 0
     try:
         print(stories.story(args.sender_id, args.name or args.sender_id, test=not args.training))
@@ -258,7 +264,34 @@ def evaluate(args: argparse.Namespace) -> int:
     from bot.config import MODEL
     from bot.trainer import evaluate as evaluation
 
-    return evaluation.main(MODEL)
+    return evaluation.main(MODEL, pin=args.pin)
+
+
+def validate(args: argparse.Namespace) -> int:
+    from bot.trainer import validation
+
+    return validation.main()
+
+
+def try_message(args: argparse.Namespace) -> int:
+    from bot.trainer import trying
+
+    missing = [str(path) for path in args.model if not path.exists()]
+    if missing:
+        print(f"error: no model file {', '.join(missing)}", file=sys.stderr)
+        return 2
+    chosen = trying.models(args.model)
+    if not chosen:
+        print("error: no trained model; run `make train` first.", file=sys.stderr)
+        return 2
+    parsed = trying.parse_with_models(args.message, chosen)
+    served = trying.parse_on_server(args.message)
+    if served is not None:
+        parsed["running server"] = served
+    print(printable(trying.table(args.message, parsed)))
+    if served is None:
+        print("\n(No Rasa server answered: `make run` serves the current model and loads a new one by itself.)")
+    return 0
 
 
 def review(args: argparse.Namespace) -> int:
@@ -266,12 +299,14 @@ def review(args: argparse.Namespace) -> int:
 
     groups = reviewing.review(args.since)
     if not groups:
-        print("Nothing misunderstood" + (f" since {args.since}." if args.since else "."))
-    for likely, messages in groups.items():
-        print(f"{likely} ({len(messages)})")
-        for message in messages:
-            print(printable(f"  {message.confidence:.2f} {message.intent:<16} {message.text}    "
-                            f"[{message.sender_id}]"))
+        print("Nothing went wrong" + (f" since {args.since}." if args.since else "."))
+    for likely, found in groups.items():
+        print(f"{likely} ({sum(finding.count for finding in found)})")
+        for finding in found:
+            times = f"{finding.count}x " if finding.count > 1 else ""
+            others = f" +{finding.count - 1} more" if finding.count > 1 else ""
+            print(printable(f"  {finding.confidence:.2f} {finding.intent:<16} {times}{finding.text}    "
+                            f"({', '.join(finding.reasons)})  [{finding.sender_id}{others}]"))
     return 0
 
 

@@ -1,11 +1,14 @@
 """`bot run`: starts Rasa (which runs the custom actions) and the web app on 127.0.0.1, waits until each answers,
-restarts one that stops (with growing waits) while the others keep serving, and stops them all on Ctrl-C.
+restarts one that stops (with growing waits) while the others keep serving, has every Rasa server load a new
+models/current.tar.gz when `make train` replaces it, and stops them all on Ctrl-C.
 `supervise` does the same for any set of named services (`bot run-scaled`, bot/scaled.py)."""
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -108,6 +111,45 @@ def refuse_unsafe_secrets(host: str = "127.0.0.1") -> bool:
     return False
 
 
+class ModelWatch:
+    """Notices a new model file (`make train` replaced it) and has each Rasa server load it through Rasa's API
+    (`PUT /model`): sockets stay connected and conversations carry on from the tracker store. A server that
+    cannot load it keeps the model it has, and the message says to restart."""
+
+    def __init__(self, model: Path, servers: Dict[str, str]) -> None:
+        self.model, self.servers = model, servers
+        self.seen = self._stamp()
+        self.loading: Optional[threading.Thread] = None
+
+    def _stamp(self) -> Optional[tuple]:
+        try:
+            stat = self.model.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def check(self) -> None:
+        stamp = self._stamp()
+        if stamp is None or stamp == self.seen or (self.loading and self.loading.is_alive()):
+            return
+        self.seen = stamp
+        self.loading = threading.Thread(target=self._load, daemon=True)
+        self.loading.start()
+
+    def _load(self) -> None:
+        for name, url in self.servers.items():
+            request = urllib.request.Request(f"{url.rstrip('/')}/model?token={config.rasa_token()}", method="PUT",
+                                             data=json.dumps({"model_file": str(self.model)}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=300) as response:
+                    response.read()
+                print(f"{name} now serves the new {self.model.name} (conversations carry on).", flush=True)
+            except OSError as error:
+                print(f"error: {name} could not load the new {self.model.name} ({error}); it still serves the "
+                      "model it had: restart `make run` to use the new one.", file=sys.stderr, flush=True)
+
+
 class Restarts:
     """Waits before restarting a service that stopped: 1 s, then doubling up to a minute while it keeps
     failing; back to 1 s once it has run for a minute."""
@@ -208,8 +250,10 @@ def supervise(commands: Dict[str, List[str]], health: Dict[str, str], env: Dict[
             return 1
         print(banner, flush=True)
         due: Dict[str, float] = {}  # stopped services and when to start them again
+        models = ModelWatch(MODEL, {name: url for name, url in health.items() if name.split("-")[0] == "rasa"})
         while True:
             time.sleep(0.2)
+            models.check()
             for name, process in processes.items():
                 if process.poll() is not None and name not in due:
                     wait = restarts.next_wait(name)

@@ -51,6 +51,32 @@ def figures(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_url
     return stats, stopped
 
 
+def problems(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_url: Optional[str] = None
+             ) -> Dict[str, int]:
+    """How many conversations begun from `start` to `end` went wrong in each way trainers list them by
+    (`bot conversations list --outcome NAME`, bot/store/conversations.py's PROBLEMS)."""
+    progress.refresh(url, tracker_url)
+    since, until = (dt.datetime.combine(day, dt.time()) for day in (start, end + dt.timedelta(days=1)))
+    began = func.coalesce(InterviewProgress.first_seen, InterviewProgress.last_seen)
+    in_range = (InterviewProgress.talked.is_(True), began >= unix(since), began < unix(until))
+    no_brief = ~exists().where(Brief.sender_id == InterviewProgress.sender_id)
+    no_lead = ~exists().where(Lead.sender_id == InterviewProgress.sender_id)
+    with Session(engine(url), future=True) as session:
+        def count(*conditions) -> int:
+            return session.execute(select(func.count()).select_from(InterviewProgress)
+                                   .where(*in_range, *conditions)).scalar()
+
+        found = {"repeated_question": count(InterviewProgress.repeated_question.is_(True)),
+                 "sent_to_support": count(InterviewProgress.sent_to_support.is_(True)),
+                 "contact_without_brief": count(InterviewProgress.gave_email.is_(True), no_brief, no_lead)}
+        newest = {sender_id: contact for sender_id, contact in session.execute(  # each visitor's newest brief
+            select(Brief.sender_id, Brief.contact).where(Brief.created_at >= since, Brief.created_at < until,
+                                                         Brief.status != "erased").order_by(Brief.id))}
+    found["handoff_without_contact"] = sum(1 for contact in newest.values()
+                                           if not ((contact or {}).get("email") or (contact or {}).get("phone")))
+    return found
+
+
 # What counts as a reply to a handoff: a message in the chat, or the brief moved on (the salesperson wrote by email
 # or called).
 REPLIES = (BriefEvent.kind == "message") | ((BriefEvent.kind == "status") & BriefEvent.detail.in_(

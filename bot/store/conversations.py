@@ -1,5 +1,5 @@
 """Real conversations, read from Rasa's tracker store (the SQL `events` table) and joined with the leads
-and briefs stored for them: who dropped where, who was handed off. Used by the dashboard and trainers."""
+and briefs stored for them: who dropped where, who was handed off, what went wrong. Used by trainers."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,12 +14,26 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from bot import config
+from bot.conversation import product
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.conversation.transcript import opened_widget
+from bot.conversation.troubles import Troubles
 from bot.store.engine import engine
 from bot.store.models import Brief, Lead
 
 FALLBACK_ACTIONS = {"utter_out_of_scope", "action_default_fallback"}
+
+
+# What went wrong in a conversation, besides how it ended (bot/conversation/troubles.py): the bot asked one
+# question three times or more, sent the visitor to support mid-interview, was given contact details that reached
+# no lead or brief, or handed over a visitor it has no way to reach.
+PROBLEMS = ("repeated_question", "sent_to_support", "contact_without_brief", "handoff_without_contact")
+ENDINGS = ("handed_off", "nurture", "no_contact", "completed", "no_interview")
+
+
+def outcomes() -> List[str]:
+    """Every value `conversations(outcome=...)` takes."""
+    return [*ENDINGS, "dropped", *(f"dropped_at:{slot}" for slot in INTERVIEW_SLOTS), "fallback", *PROBLEMS]
 
 
 @dataclass
@@ -32,12 +46,20 @@ class Conversation:
     last_question: Optional[str] = None
     fallbacks: int = 0
     outcome: str = ""
+    problems: List[str] = field(default_factory=list)
+    troubles: Troubles = field(default_factory=Troubles)
     events: List[dict] = field(default_factory=list)
+
+    @property
+    def trouble(self) -> tuple:
+        """How bad it went, for sorting: problems first, then fallbacks."""
+        return len(self.problems), self.fallbacks
 
     def as_row(self) -> dict:
         when = dt.datetime.fromtimestamp(self.started or 0, tz=dt.timezone.utc)
         return {"sender_id": self.sender_id, "started": when.strftime("%Y-%m-%d %H:%M"),
-                "messages": self.messages, "outcome": self.outcome, "fallbacks": self.fallbacks}
+                "messages": self.messages, "outcome": self.outcome, "fallbacks": self.fallbacks,
+                "problems": ", ".join(self.problems)}
 
 
 EVENTS = table("events", column("id"), column("sender_id"), column("type_name"), column("timestamp"), column("data"))
@@ -68,7 +90,7 @@ def tracker_events(sender_id: Optional[str] = None, tracker_url: Optional[str] =
         return connection.execute(query).all()
 
 
-def _outcome(conversation: Conversation, briefs: set, leads: Dict[str, str]) -> str:
+def _outcome(conversation: Conversation, briefs: Dict[str, dict], leads: Dict[str, str]) -> str:
     if conversation.sender_id in briefs:
         return "handed_off"
     if conversation.sender_id in leads:
@@ -80,16 +102,46 @@ def _outcome(conversation: Conversation, briefs: set, leads: Dict[str, str]) -> 
     return "no_interview"
 
 
+def problems(troubles: Troubles, contact: Optional[dict], handed_off: bool, lead: bool) -> List[str]:
+    """PROBLEMS that hold for one conversation (`contact`: its newest brief's, when handed off)."""
+    found = []
+    if troubles.repeated_question:
+        found.append("repeated_question")
+    if troubles.sent_to_support:
+        found.append("sent_to_support")
+    if troubles.email and not handed_off and not lead:
+        found.append("contact_without_brief")
+    if handed_off and not ((contact or {}).get("email") or (contact or {}).get("phone")):
+        found.append("handoff_without_contact")
+    return found
+
+
+def _matches(conversation: Conversation, outcome: str) -> bool:
+    return (not outcome or conversation.outcome == outcome or outcome in conversation.problems
+            or (outcome == "fallback" and conversation.fallbacks > 0)
+            or (outcome == "dropped" and conversation.outcome.startswith("dropped_at:")))
+
+
 def conversations(since: Optional[dt.date] = None, until: Optional[dt.date] = None, outcome: str = "",
-                  sender_id: Optional[str] = None, url: Optional[str] = None,
-                  tracker_url: Optional[str] = None) -> List[Conversation]:
-    """Conversations started in [since, until], newest first. `outcome` is handed_off, nurture,
-    no_contact, completed, dropped (at any question), dropped_at:QUESTION, or fallback (hit the fallback)."""
+                  sender_id: Optional[str] = None, url: Optional[str] = None, tracker_url: Optional[str] = None,
+                  sender_prefix: str = "", exclude_prefixes: Iterable[str] = (), limit: Optional[int] = None,
+                  by_trouble: bool = False) -> List[Conversation]:
+    """Conversations started in [since, until], newest first (or the most troubled first). `outcome` is one of
+    outcomes(): how it ended, dropped (at any question), fallback (hit the fallback), or one of PROBLEMS.
+    `sender_prefix` keeps only the senders starting with it, `exclude_prefixes` leaves out those starting with any
+    (load tests, for instance)."""
+    if outcome and outcome not in outcomes():
+        raise ValueError(f"Unknown outcome {outcome!r}: use one of {', '.join(outcomes())}.")
+    support_text = product.answer("existing_customer")
+    excluded = tuple(exclude_prefixes)
     found: Dict[str, Conversation] = {}
     for sender, kind, timestamp, data in tracker_events(sender_id, tracker_url):
+        if not sender.startswith(sender_prefix) or (excluded and sender.startswith(excluded)):
+            continue
         event = json.loads(data or "{}")
         conversation = found.setdefault(sender, Conversation(sender))
         conversation.events.append(event)
+        conversation.troubles.read({**event, "event": kind}, support_text)
         if kind == "user" and not opened_widget(event):
             conversation.messages += 1
             conversation.started = conversation.started or timestamp or 0.0
@@ -103,18 +155,21 @@ def conversations(since: Optional[dt.date] = None, until: Optional[dt.date] = No
         elif kind == "slot" and event.get("name") == "requested_slot" and event.get("value") in INTERVIEW_SLOTS:
             conversation.last_question = event["value"]
     with Session(engine(url), future=True) as session:
-        briefs = set(session.execute(select(Brief.sender_id)).scalars())
+        briefs = {sender: contact for sender, contact in session.execute(  # the newest brief's contact last
+            select(Brief.sender_id, Brief.contact).order_by(Brief.id))}
         leads = dict(session.execute(select(Lead.sender_id, Lead.status)).all())
     chosen = []
     for conversation in found.values():
         if not conversation.messages:
             continue
         conversation.outcome = _outcome(conversation, briefs, leads)
+        conversation.problems = problems(conversation.troubles, briefs.get(conversation.sender_id),
+                                         conversation.sender_id in briefs, conversation.sender_id in leads)
         day = dt.datetime.fromtimestamp(conversation.started or 0.0, tz=dt.timezone.utc).date()
-        if (since and day < since) or (until and day > until):
-            continue
-        if outcome and not (conversation.outcome == outcome or (outcome == "fallback" and conversation.fallbacks)
-                            or (outcome == "dropped" and conversation.outcome.startswith("dropped_at:"))):
+        if (since and day < since) or (until and day > until) or not _matches(conversation, outcome):
             continue
         chosen.append(conversation)
-    return sorted(chosen, key=lambda c: c.started or 0, reverse=True)
+    chosen.sort(key=lambda c: c.started or 0, reverse=True)
+    if by_trouble:
+        chosen.sort(key=lambda c: c.trouble, reverse=True)  # stable: newest first among equals
+    return chosen[:limit] if limit is not None else chosen

@@ -255,6 +255,11 @@ class InterviewProgress(Base):
     last_question = Column(String(64))  # the last interview question asked
     first_seen = Column(Float)  # the first event's Unix time (the dashboard's date range)
     last_seen = Column(Float)  # the newest event's Unix time (retention)
+    # What went wrong (bot/conversation/troubles.py): as read so far, and the dashboard's counts of it.
+    troubles = Column(JSON)
+    repeated_question = Column(Boolean)
+    sent_to_support = Column(Boolean)
+    gave_email = Column(Boolean)
 
 
 class ProgressCursor(Base):

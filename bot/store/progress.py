@@ -7,7 +7,7 @@ import itertools
 import json
 import threading
 import time
-from typing import Optional
+from typing import Dict, Optional
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,8 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot import config
+from bot.conversation import product
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.conversation.transcript import opened_widget
+from bot.conversation.troubles import Troubles
 from bot.store.conversations import EVENTS, tracker_connection
 from bot.store.engine import engine
 from bot.store.models import InterviewProgress, ProgressCursor
@@ -50,7 +52,7 @@ def refresh(url: Optional[str] = None, tracker_url: Optional[str] = None, settle
                 return read
             rows = tracker.execute(
                 select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
-                .where(EVENTS.c.id > cursor.last_event_id, EVENTS.c.type_name.in_(("user", "slot")))
+                .where(EVENTS.c.id > cursor.last_event_id, EVENTS.c.type_name.in_(("user", "slot", "bot")))
                 .order_by(EVENTS.c.id).limit(BATCH)).all()
             young = time.time() - settle
             settled = list(itertools.takewhile(lambda row: (row.timestamp or 0) < young, rows))
@@ -75,6 +77,8 @@ def _count(session: Session, rows) -> None:
     senders = {row.sender_id for row in rows}
     known = {p.sender_id: p for p in session.execute(
         select(InterviewProgress).where(InterviewProgress.sender_id.in_(senders))).scalars()}
+    troubles: Dict[str, Troubles] = {}
+    support_text = product.answer("existing_customer")
     for row in rows:
         progress = known.get(row.sender_id)
         if progress is None:
@@ -82,6 +86,9 @@ def _count(session: Session, rows) -> None:
                                                                 completed=False)
             session.add(progress)
         event = {**json.loads(row.data or "{}"), "event": row.type_name}
+        if row.sender_id not in troubles:
+            troubles[row.sender_id] = Troubles.from_json(progress.troubles)
+        troubles[row.sender_id].read(event, support_text)
         progress.last_seen = max(progress.last_seen or 0, row.timestamp or 0)
         if row.timestamp is not None:
             progress.first_seen = min(progress.first_seen or row.timestamp, row.timestamp)
@@ -91,3 +98,9 @@ def _count(session: Session, rows) -> None:
             progress.completed = True
         elif event.get("name") == "requested_slot" and event.get("value") in INTERVIEW_SLOTS:
             progress.last_question = event["value"]
+    for sender_id, read in troubles.items():
+        progress = known[sender_id]
+        progress.troubles = read.to_json()
+        progress.repeated_question = read.repeated_question is not None
+        progress.sent_to_support = read.sent_to_support
+        progress.gave_email = read.email is not None

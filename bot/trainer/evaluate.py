@@ -1,21 +1,28 @@
-"""`make evaluate`: held-out and cross-validated NLU scores, the confusions, the test stories' pass rate and the
-conversation suite's (tests/e2e/test_visitors.py, played on the whole stack), written to reports/ as Markdown
-(with Rasa's confusion-matrix image) and compared with the previous run."""
+"""`make evaluate`: held-out and cross-validated NLU scores, the confusions, the test stories' pass rate (run end
+to end: NLU reads their words) and the conversation suite's (tests/e2e/test_visitors.py, played on the whole
+stack), written to reports/ as Markdown (with Rasa's confusion-matrix image) and compared with the pinned baseline
+(reports/baseline.json, `make baseline`; the previous run when there is none): per-intent F1 with its 90% interval,
+so that a move inside the interval reads as noise, the held-out messages whose prediction changed, and which model
+and commit each side is."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from bot import config
-from bot.trainer.model import TEST_STORIES
+from bot.trainer.model import FINGERPRINT, TEST_STORIES, failed_story_names
 
 REPORTS = config.ROOT / "reports"
+BASELINE = REPORTS / "baseline.json"  # pinned on purpose (`make baseline`), kept in git
+LATEST = REPORTS / "latest.json"
+INTERVAL = 0.90  # of each per-intent F1, by bootstrap over the held-out messages
 THRESHOLDS = config.ROOT / "tests" / "nlu" / "thresholds.json"
 SUMMARY_KEYS = ("accuracy", "macro avg", "weighted avg", "micro avg")
 
@@ -30,8 +37,58 @@ def _rasa(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def _intent_scores(report: dict) -> Dict[str, float]:
+def _f1(pairs: List[Tuple[str, str]], intent: str) -> float:
+    hits = sum(1 for gold, predicted in pairs if gold == predicted == intent)
+    claimed = sum(1 for _, predicted in pairs if predicted == intent)
+    actual = sum(1 for gold, _ in pairs if gold == intent)
+    return 2 * hits / (claimed + actual) if claimed + actual else 0.0
+
+
+def intent_scores(predictions: Dict[str, dict], rounds: int = 1000, seed: int = 1) -> Dict[str, dict]:
+    """Each intent's held-out F1, its number of messages and the INTERVAL around the F1 (the held-out messages
+    resampled `rounds` times): with 10 to 15 messages an intent, one message more or less right moves F1 by
+    several points, and the interval says how far is noise."""
+    pairs = [(found["intent"], found["predicted"]) for found in predictions.values()]
+    intents = sorted({gold for gold, _ in pairs})
+    draw = random.Random(seed)
+    resampled: Dict[str, List[float]] = {intent: [] for intent in intents}
+    for _ in range(rounds):
+        sample = [pairs[draw.randrange(len(pairs))] for _ in pairs]
+        for intent in intents:
+            resampled[intent].append(_f1(sample, intent))
+    scores = {}
+    for intent in intents:
+        ranked = sorted(resampled[intent])
+        tail = int(rounds * (1 - INTERVAL) / 2)
+        scores[intent] = {"f1": round(_f1(pairs, intent), 4), "messages": sum(1 for gold, _ in pairs if gold == intent),
+                          "low": round(ranked[tail], 4), "high": round(ranked[-tail - 1], 4)}
+    return scores
+
+
+def _cross_scores(report: dict) -> Dict[str, float]:
     return {name: round(scores["f1-score"], 4) for name, scores in report.items() if name not in SUMMARY_KEYS}
+
+
+def _predictions(holdout: Path) -> Dict[str, dict]:
+    """Every held-out message: its intent and what the model read (Rasa's successes and errors)."""
+    found = {}
+    for name in ("intent_successes.json", "intent_errors.json"):
+        for entry in json.loads((holdout / name).read_text()) if (holdout / name).exists() else []:
+            predicted = entry.get("intent_prediction") or {}
+            found[entry["text"]] = {"intent": entry["intent"], "predicted": predicted.get("name"),
+                                    "confidence": round(float(predicted.get("confidence") or 0), 4)}
+    return found
+
+
+def model_identity() -> dict:
+    """Which model was evaluated (the fingerprint of everything it was trained from) and at which commit."""
+    fingerprint = FINGERPRINT.read_text().strip()[:12] if FINGERPRINT.exists() else "unknown"
+    git = ["git", "-C", str(config.ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    commit = head.stdout.strip() if head.returncode == 0 else "unknown"
+    changed = " with uncommitted changes" if dirty.stdout.strip() else ""
+    return {"fingerprint": fingerprint, "commit": commit + changed}
 
 
 def _confusions(errors: List[dict], most: int = 15) -> List[dict]:
@@ -47,7 +104,7 @@ def run(model: Path, folds: int = 3) -> dict:
     """Runs every evaluation; returns the figures (also what the next run compares against)."""
     with tempfile.TemporaryDirectory() as work:
         work_dir = Path(work)
-        held_out = _rasa("test", "nlu", "--nlu", "tests/nlu/holdout.yml", "--model", str(model),
+        held_out = _rasa("test", "nlu", "--nlu", "tests/nlu/holdout.yml", "--model", str(model), "--successes",
                          "--out", str(work_dir / "holdout"))
         if held_out.returncode:
             raise RuntimeError(held_out.stderr[-2000:])
@@ -62,20 +119,24 @@ def run(model: Path, folds: int = 3) -> dict:
         if cross.returncode:
             raise RuntimeError(cross.stderr[-2000:])
         cross_report = json.loads((work_dir / "cross" / "intent_report.json").read_text())
-        stories = _rasa("test", "core", "--stories", str(TEST_STORIES), "--model", str(model),
+        stories = _rasa("test", "core", "--stories", str(TEST_STORIES), "--model", str(model), "--e2e",
                         "--out", str(work_dir / "stories"))
         if stories.returncode:
             raise RuntimeError(stories.stderr[-2000:])
         story_report = json.loads((work_dir / "stories" / "story_report.json").read_text())
+        failed = failed_story_names(work_dir / "stories")
+        predictions = _predictions(work_dir / "holdout")
         suite = _conversation_suite(work_dir / "suite.json")
     conversations = story_report["conversation_accuracy"]
     return {
         "at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "model": model_identity(),
         "holdout": {"macro_f1": round(report["macro avg"]["f1-score"], 4), "accuracy": round(report["accuracy"], 4),
-                    "intents": _intent_scores(report), "confusions": _confusions(errors)},
+                    "intents": intent_scores(predictions), "confusions": _confusions(errors),
+                    "predictions": predictions},
         "cross_validation": {"folds": folds, "macro_f1": round(cross_report["macro avg"]["f1-score"], 4),
-                             "intents": _intent_scores(cross_report)},
-        "stories": {"correct": conversations["correct"], "total": conversations["total"]},
+                             "intents": _cross_scores(cross_report)},
+        "stories": {"correct": conversations["correct"], "total": conversations["total"], "failed": failed},
         "suite": suite,
     }
 
@@ -90,11 +151,18 @@ def _conversation_suite(results: Path) -> dict:
     return json.loads(results.read_text())
 
 
-def compare(previous: Optional[dict], current: dict, tolerance: float = 0.005) -> List[str]:
-    """What went up and what went down since the previous run, in words."""
-    if not previous:
+def _f1_of(scores: dict, intent: str) -> Optional[float]:
+    """An intent's held-out F1 in figures of this version ({"f1": ...}) or of an earlier one (a number)."""
+    found = scores.get(intent)
+    return found if isinstance(found, (int, float)) or found is None else found["f1"]
+
+
+def compare(reference: Optional[dict], current: dict, tolerance: float = 0.005) -> List[str]:
+    """What went up and what went down since `reference` (the baseline, or the previous run), in words. A
+    per-intent F1 that stays inside the reference's 90% interval is counted as noise, not listed as a move."""
+    if not reference:
         return ["First run: nothing to compare with."]
-    changes = []
+    changes: List[str] = []
 
     def moved(label: str, before: float, after: float) -> None:
         if after > before + tolerance:
@@ -102,18 +170,30 @@ def compare(previous: Optional[dict], current: dict, tolerance: float = 0.005) -
         elif after < before - tolerance:
             changes.append(f"DOWN: {label} {before:.3f} → {after:.3f}")
 
-    moved("held-out macro F1", previous["holdout"]["macro_f1"], current["holdout"]["macro_f1"])
-    moved("cross-validation macro F1", previous["cross_validation"]["macro_f1"],
+    moved("held-out macro F1", reference["holdout"]["macro_f1"], current["holdout"]["macro_f1"])
+    moved("cross-validation macro F1", reference["cross_validation"]["macro_f1"],
           current["cross_validation"]["macro_f1"])
-    for intent, after in sorted(current["holdout"]["intents"].items()):
-        before = previous["holdout"]["intents"].get(intent)
-        if before is not None:
+    noise = []
+    for intent in sorted(current["holdout"]["intents"]):
+        before, after = _f1_of(reference["holdout"]["intents"], intent), _f1_of(current["holdout"]["intents"], intent)
+        if before is None or abs(after - before) <= tolerance:
+            continue
+        interval = reference["holdout"]["intents"][intent]
+        if isinstance(interval, dict) and interval["low"] <= after <= interval["high"]:
+            noise.append(f"{intent} {before:.3f} → {after:.3f}")
+        else:
             moved(f"held-out F1 of {intent}", before, after)
-    before_stories = previous["stories"]["correct"] / max(previous["stories"]["total"], 1)
+    if noise:
+        changes.append(f"within the {INTERVAL:.0%} interval of the reference (noise, not a change): "
+                       + ", ".join(noise))
+    before_stories = reference["stories"]["correct"] / max(reference["stories"]["total"], 1)
     after_stories = current["stories"]["correct"] / max(current["stories"]["total"], 1)
     moved("test stories passing", before_stories, after_stories)
-    if previous.get("suite") and current.get("suite"):
-        before, after = previous["suite"], current["suite"]
+    newly_failing = sorted(set(current["stories"].get("failed", [])) - set(reference["stories"].get("failed", [])))
+    if newly_failing:
+        changes.append("DOWN: test stories now failing: " + "; ".join(newly_failing))
+    if reference.get("suite") and current.get("suite"):
+        before, after = reference["suite"], current["suite"]
         moved("conversation suite passing", before["passed"] / max(before["total"], 1),
               after["passed"] / max(after["total"], 1))
         for category, (passed, total) in sorted(after["categories"].items()):
@@ -126,20 +206,51 @@ def compare(previous: Optional[dict], current: dict, tolerance: float = 0.005) -
     return changes or ["No score moved by more than 0.005."]
 
 
-def markdown(current: dict, changes: List[str], limits: Dict[str, float]) -> str:
+def changed_predictions(reference: Optional[dict], current: dict) -> List[str]:
+    """The held-out messages read differently now, each with its intent: what was read then and now."""
+    before = (reference or {}).get("holdout", {}).get("predictions") or {}
+    lines = []
+    for text, now in sorted(current["holdout"].get("predictions", {}).items()):
+        then = before.get(text)
+        if then and then["predicted"] != now["predicted"]:
+            mark = "fixed" if now["predicted"] == now["intent"] else "BROKEN" if then["predicted"] == now["intent"] \
+                else "changed"
+            lines.append(f"{mark}: “{text}” ({now['intent']}): {then['predicted']} {then['confidence']:.2f} → "
+                         f"{now['predicted']} {now['confidence']:.2f}")
+    return lines
+
+
+def _side(figures: dict) -> str:
+    model = figures.get("model") or {}
+    return (f"{figures['at']}, model {model.get('fingerprint', 'unknown')} at commit "
+            f"{model.get('commit', 'unknown')}")
+
+
+def markdown(current: dict, changes: List[str], limits: Dict[str, float], reference: Optional[dict] = None,
+             reference_name: str = "the previous run") -> str:
     holdout, cross, suite = current["holdout"], current["cross_validation"], current["suite"]
+    changed = changed_predictions(reference, current)
     lines = [f"# Evaluation, {current['at']}", "",
+             f"- This run: {_side(current)}",
+             f"- Compared with {reference_name}: {_side(reference) if reference else 'none yet'}",
              f"- Held-out NLU (tests/nlu/holdout.yml): macro F1 **{holdout['macro_f1']:.3f}** "
              f"(CI fails below {limits['holdout_macro_f1']:.2f}), accuracy {holdout['accuracy']:.3f}",
              f"- Cross-validation on data/nlu ({cross['folds']} folds): macro F1 {cross['macro_f1']:.3f}",
-             f"- Test stories: {current['stories']['correct']} of {current['stories']['total']} pass",
+             f"- Test stories, end to end: {current['stories']['correct']} of {current['stories']['total']} pass",
              f"- Conversation suite (tests/e2e/visitors, the whole stack): {suite['passed']} of {suite['total']} "
              "visitors pass", "",
-             "## Since the previous run", ""] + [f"- {change}" for change in changes] + [
-             "", "## Per intent (F1)", "", "| intent | held-out | cross-validation |", "|---|---|---|"]
+             f"## Since {reference_name}", ""] + [f"- {change}" for change in changes] + [
+             "", f"## Held-out messages read differently since {reference_name} ({len(changed)})", ""]
+    lines += [f"- {line}" for line in changed] or ["- none"]
+    lines += ["", f"## Per intent (F1; held-out with its {INTERVAL:.0%} interval and number of messages)", "",
+              "| intent | held-out | interval | messages | cross-validation |", "|---|---|---|---|---|"]
     for intent in sorted(holdout["intents"]):
-        lines.append(f"| {intent} | {holdout['intents'][intent]:.3f} | "
-                     f"{cross['intents'].get(intent, float('nan')):.3f} |")
+        score = holdout["intents"][intent]
+        if not isinstance(score, dict):  # figures of an earlier version
+            score = {"f1": score, "low": float("nan"), "high": float("nan"), "messages": 0}
+        lines.append(f"| {intent} | {score['f1']:.3f} | {score['low']:.3f}–{score['high']:.3f} | {score['messages']} "
+                     f"| {cross['intents'].get(intent, float('nan')):.3f} |")
+    lines += [f"- failing test story: {name}" for name in current["stories"].get("failed", [])]
     lines += ["", "## Conversation suite by category", "", "| category | passed | of |", "|---|---|---|"]
     lines += [f"| {category} | {passed} | {total} |" for category, (passed, total) in suite["categories"].items()]
     lines += [f"- failing: {name}" for name in suite["failed"]]
@@ -149,15 +260,21 @@ def markdown(current: dict, changes: List[str], limits: Dict[str, float]) -> str
     return "\n".join(lines)
 
 
-def main(model: Path) -> int:
+def main(model: Path, pin: bool = False) -> int:
+    """Evaluates `model` and compares it with the baseline (or the previous run); `pin` makes this run the
+    baseline."""
     current = run(model)
-    latest = REPORTS / "latest.json"
-    previous = json.loads(latest.read_text()) if latest.exists() else None
-    changes = compare(previous, current)
+    previous = json.loads(LATEST.read_text()) if LATEST.exists() else None
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else None
+    reference, name = (baseline, "the baseline") if baseline else (previous, "the previous run")
     limits = thresholds()
-    (REPORTS / "evaluation.md").write_text(markdown(current, changes, limits))
+    (REPORTS / "evaluation.md").write_text(markdown(current, compare(reference, current), limits, reference, name))
     if previous:
-        (REPORTS / "previous.json").write_text(json.dumps(previous, indent=2))
-    latest.write_text(json.dumps(current, indent=2))
+        (REPORTS / "previous.json").write_text(json.dumps(previous, indent=2, ensure_ascii=False))
+    LATEST.write_text(json.dumps(current, indent=2, ensure_ascii=False))
+    if pin:
+        BASELINE.write_text(json.dumps(current, indent=2, ensure_ascii=False))
     print((REPORTS / "evaluation.md").read_text())
+    if pin:
+        print(f"Pinned as the baseline: {BASELINE.relative_to(config.ROOT)} (commit it).")
     return 0 if current["holdout"]["macro_f1"] >= limits["holdout_macro_f1"] else 1

@@ -34,7 +34,19 @@ def story(sender_id: str, name: str, test: bool = True) -> str:
         if isinstance(event, UserUttered):
             if opened_widget(event.as_dict()):
                 event.text = None  # the widget's own greeting request: kept as its intent only
-            event.entities = []  # the pipeline's entities are checked by unit tests, not by stories
+            if not test:
+                event.entities = []  # the domain has no entities; the dialogue never uses them
+            # A test story is run end to end (NLU reads the words): it marks what our pipeline extracts
+            # (dates, tools...), so that only a change in reading the words fails it.
         events.append(event)
     rasa_story = Story.from_events(events, name)
-    return YAMLStoryWriter().dumps(rasa_story.story_steps, is_test_story=test)
+    return CHECK_BEFORE_USE.format(sender_id=sender_id) + YAMLStoryWriter().dumps(rasa_story.story_steps,
+                                                                                  is_test_story=test)
+
+
+CHECK_BEFORE_USE = """\
+# Exported from conversation {sender_id}: this is what the bot DID. Read every step before adding it to
+# tests/stories/ (or data/stories/): where the bot went wrong, correct the step to what it should have done (the
+# intent the visitor's words should have been read as, the action or slot that should have followed). A story
+# kept as exported tests for the mistake.
+"""

@@ -238,9 +238,11 @@ def _date_range(request: web.Request) -> tuple:
 async def dashboard_page(request: web.Request) -> web.Response:
     start, end = _date_range(request)
     stats, drop_off = await in_thread(dashboard.figures, start, end)
+    problems = await in_thread(dashboard.problems, start, end)
     replies = await in_thread(dashboard.replies, start, end)
     user = request["user"]
     return web.Response(text=render.page("dashboard.html", stats=stats, drop_off=drop_off, replies=replies,
+                                         problems=problems,
                                          start=start.isoformat(), end=end.isoformat(),
                                          hours=dashboard.reply_hours(), user=user.email,
                                          csrf=user.csrf_token),

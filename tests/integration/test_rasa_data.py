@@ -34,9 +34,12 @@ def examples(path):
     return found
 
 
-def test_rasa_data_validate_passes_with_fail_on_warnings():
-    result = rasa("data", "validate", "--fail-on-warnings")
+def test_make_validate_passes_and_says_which_responses_only_forms_and_actions_use():
+    result = subprocess.run([sys.executable, "-m", "bot", "validate"], cwd=ROOT, env=rasa_env(), capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "responses are asked by forms or sent by custom actions" in result.stdout
+    assert "utter_ask_situation" in result.stdout and "error" not in result.stderr
 
 
 def test_every_intent_has_enough_varied_examples():
@@ -50,14 +53,32 @@ def test_every_intent_has_enough_varied_examples():
         assert len({line.lower() for line in lines}) >= (150 if intent == "inform" else 25), intent
 
 
-def test_the_end_to_end_test_stories_pass(model, tmp_path):
-    stories = yaml.safe_load((ROOT / "tests" / "test_stories.yml").read_text())["stories"]
+def test_the_test_stories_pass_end_to_end(model, tmp_path):
+    stories = [story for path in sorted((ROOT / "tests" / "stories").glob("*.yml"))
+               for story in yaml.safe_load(path.read_text())["stories"]]
     assert len(stories) >= 20
-    result = rasa("test", "core", "--stories", "tests/test_stories.yml", "--model", model,
+    result = rasa("test", "core", "--stories", "tests/stories", "--model", model, "--e2e",
                   "--fail-on-prediction-errors", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     report = json.loads((tmp_path / "story_report.json").read_text())
     assert report["conversation_accuracy"]["correct"] == len(stories)
+
+
+def test_the_training_gate_fails_a_story_whose_visitor_words_the_model_reads_as_another_intent(model, tmp_path):
+    """The gate runs the stories end to end: the visitor's words, not only the intents the story names."""
+    from bot.trainer.model import failed_stories
+
+    recorded = yaml.safe_load((ROOT / "tests" / "stories" / "test_recorded.yml").read_text())
+    story = recorded["stories"][0]
+    struggle = next(step for step in story["steps"] if step.get("intent") == "inform")
+    struggle["user"] = "can I please speak with someone from your sales team"  # read as request_human
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "test_changed.yml").write_text(yaml.safe_dump({"version": "3.1", "stories": [story]}))
+    assert failed_stories(Path(model), tmp_path / "stories") == [story["story"]]
+    assert failed_stories(Path(model), ROOT / "tests" / "stories") == []
+    (tmp_path / "stories" / "by_hand.yml").write_text("")  # a name Rasa would skip without a word
+    with pytest.raises(ValueError, match="named test_\\*.yml: rename .*by_hand.yml"):
+        failed_stories(Path(model), tmp_path / "stories")
 
 
 def test_nlu_on_held_out_messages(model, tmp_path, capsys):
@@ -85,7 +106,7 @@ def test_the_training_gate_names_the_stories_a_model_fails(model, tmp_path):
     """`bot train` replaces the model only when this list is empty for the new one."""
     from bot.trainer.model import failed_stories
 
-    wrong = tmp_path / "wrong.yml"
+    wrong = tmp_path / "test_wrong.yml"
     wrong.write_text('version: "3.1"\nstories:\n- story: a greeting answered with a goodbye\n  steps:\n'
                      '  - user: |\n      hello there\n    intent: greet\n  - action: utter_goodbye\n')
     assert failed_stories(MODEL, wrong) == ["a greeting answered with a goodbye"]

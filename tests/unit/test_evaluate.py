@@ -1,12 +1,17 @@
 from bot.trainer import evaluate
 
 
+def scored(f1, low, high, messages=14):
+    return {"f1": f1, "low": low, "high": high, "messages": messages}
+
+
 def figures(macro, pricing, stories=22, suite_passed=130, failed=()):
-    return {"at": "now",
+    return {"at": "now", "model": {"fingerprint": "a1b2c3d4e5f6", "commit": "1234abc"},
             "suite": {"passed": suite_passed, "total": 130, "failed": list(failed),
                       "categories": {"openings": [12 - (130 - suite_passed), 12], "ordinary": [15, 15]}},
             "holdout": {"macro_f1": macro, "accuracy": macro,
-                                     "intents": {"ask_pricing": pricing, "greet": 1.0},
+                                     "intents": {"ask_pricing": scored(pricing, pricing, pricing),
+                                                 "greet": scored(1.0, 1.0, 1.0)},
                                      "confusions": [{"intent": "ask_pricing", "predicted": "inform", "count": 2}]},
             "cross_validation": {"folds": 3, "macro_f1": 0.95, "intents": {"ask_pricing": 0.9, "greet": 1.0}},
             "stories": {"correct": stories, "total": 22}}
@@ -30,7 +35,69 @@ def test_a_planted_regression_is_reported_as_down_and_improvements_as_up():
 def test_the_report_states_scores_threshold_changes_and_confusions():
     text = evaluate.markdown(figures(0.91, 0.80), ["DOWN: something"], {"holdout_macro_f1": 0.9})
     assert "macro F1 **0.910** (CI fails below 0.90)" in text
-    assert "- DOWN: something" in text and "| ask_pricing | 0.800 | 0.900 |" in text
+    assert "- DOWN: something" in text and "| ask_pricing | 0.800 | 0.800–0.800 | 14 | 0.900 |" in text
     assert "| ask_pricing | inform | 2 |" in text and "intent_confusion_matrix.png" in text
     assert "Conversation suite (tests/e2e/visitors, the whole stack): 130 of 130 visitors pass" in text
     assert "| openings | 12 | 12 |" in text
+
+
+
+def test_a_move_inside_the_baselines_interval_is_noise_and_one_outside_it_is_a_change():
+    baseline, now = figures(0.93, 0.95), figures(0.93, 0.95)
+    baseline["holdout"]["intents"] = {"ask_pricing": scored(0.95, 0.85, 1.0), "deny": scored(0.857, 0.70, 0.95)}
+    now["holdout"]["intents"] = {"ask_pricing": scored(0.90, 0.80, 0.97), "deny": scored(0.60, 0.45, 0.75)}
+    changes = evaluate.compare(baseline, now)
+    assert "DOWN: held-out F1 of deny 0.857 → 0.600" in changes
+    assert "within the 90% interval of the reference (noise, not a change): ask_pricing 0.950 → 0.900" in changes
+    assert not any(change.startswith(("up", "DOWN")) and "ask_pricing" in change for change in changes)
+
+
+def test_the_comparison_lists_a_planted_changed_prediction_and_names_both_models():
+    baseline, now = figures(0.93, 0.95), figures(0.92, 0.95)
+    baseline["model"] = {"fingerprint": "0f0f0f0f0f0f", "commit": "aaa1111"}
+    now["model"] = {"fingerprint": "e9e9e9e9e9e9", "commit": "bbb2222 with uncommitted changes"}
+    baseline["holdout"]["predictions"] = {
+        "what does it cost for 12 seats": {"intent": "ask_pricing", "predicted": "ask_pricing", "confidence": 0.97},
+        "nah": {"intent": "deny", "predicted": "inform", "confidence": 0.51},
+        "hello": {"intent": "greet", "predicted": "greet", "confidence": 0.99}}
+    now["holdout"]["predictions"] = {
+        "what does it cost for 12 seats": {"intent": "ask_pricing", "predicted": "inform", "confidence": 0.62},
+        "nah": {"intent": "deny", "predicted": "deny", "confidence": 0.77},
+        "hello": {"intent": "greet", "predicted": "greet", "confidence": 0.98}}
+    assert evaluate.changed_predictions(baseline, now) == [
+        "fixed: “nah” (deny): inform 0.51 → deny 0.77",
+        "BROKEN: “what does it cost for 12 seats” (ask_pricing): ask_pricing 0.97 → inform 0.62"]
+    text = evaluate.markdown(now, evaluate.compare(baseline, now), {"holdout_macro_f1": 0.9}, baseline, "the baseline")
+    assert "- This run: now, model e9e9e9e9e9e9 at commit bbb2222 with uncommitted changes" in text
+    assert "- Compared with the baseline: now, model 0f0f0f0f0f0f at commit aaa1111" in text
+    assert "## Held-out messages read differently since the baseline (2)" in text
+    assert "- BROKEN: “what does it cost for 12 seats” (ask_pricing): ask_pricing 0.97 → inform 0.62" in text
+
+
+def test_each_intents_interval_holds_its_f1_and_narrows_with_more_messages():
+    few = {f"{n}": {"intent": "deny" if n % 2 else "affirm", "predicted": "deny" if n % 4 != 1 else "affirm"}
+           for n in range(20)}
+    many = {f"{n}": {"intent": "deny" if n % 2 else "affirm", "predicted": "deny" if n % 4 != 1 else "affirm"}
+            for n in range(400)}
+    small, large = evaluate.intent_scores(few)["deny"], evaluate.intent_scores(many)["deny"]
+    assert small["messages"] == 10 and large["messages"] == 200
+    assert small["low"] <= small["f1"] <= small["high"] and large["low"] <= large["f1"] <= large["high"]
+    assert abs(small["f1"] - large["f1"]) < 0.01
+    assert large["high"] - large["low"] < (small["high"] - small["low"]) / 2
+    assert evaluate.intent_scores(few) == evaluate.intent_scores(few)  # the same every run
+
+
+def test_validation_fails_on_a_response_nothing_says_and_lists_those_forms_and_actions_say():
+    from bot.trainer import validation
+
+    domain = {"forms": {"interview_form": {"required_slots": ["struggle"]}},
+              "responses": {"utter_ask_struggle": [], "utter_is_bot": [], "utter_forgotten": []}}
+    output = "\n".join(f"/x/io.py:100: UserWarning: The utterance '{name}' is not used in any story or rule."
+                       for name in ("utter_ask_struggle", "utter_is_bot", "utter_forgotten"))
+    output += "\n/x/slot_mappings.py:224: UserWarning: Slot auto-fill has been removed in 3.0 and replaced with"
+    problems, explained = validation.judge(output, domain, 'dispatcher.utter_message(response="utter_is_bot")')
+    assert explained == ["utter_ask_struggle", "utter_is_bot"]
+    assert problems == ["the response utter_forgotten is never said: no story, rule, form or action uses it"]
+    other = "/x/validator.py:1: UserWarning: The intent 'ask_weather' is not used in any story or rule."
+    assert validation.judge(other, domain, "")[0] == [
+        "UserWarning: The intent 'ask_weather' is not used in any story or rule."]

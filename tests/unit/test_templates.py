@@ -180,9 +180,12 @@ REPLIES = {"handoffs": 3, "answered": 2, "median_minutes": 185.0, "in_time_share
 HOURS = {"time_zone": "Europe/Berlin", "days": "mon-fri", "from": "09:00", "to": "18:00"}
 
 
+PROBLEMS = {"repeated_question": 3, "sent_to_support": 1, "contact_without_brief": 0, "handoff_without_contact": 2}
+
+
 def dashboard(stats, drop_off, replies=REPLIES, start="2026-11-01", end="2026-11-30"):
-    return parse(render.page("dashboard.html", stats=stats, drop_off=drop_off, replies=replies, start=start,
-                             end=end, hours=HOURS, user=USER, csrf=CSRF))
+    return parse(render.page("dashboard.html", stats=stats, drop_off=drop_off, replies=replies, problems=PROBLEMS,
+                             start=start, end=end, hours=HOURS, user=USER, csrf=CSRF))
 
 
 def test_the_dashboard_chart_scales_its_bars_and_escapes_its_labels():
@@ -191,6 +194,7 @@ def test_the_dashboard_chart_scales_its_bars_and_escapes_its_labels():
     page = dashboard(stats, drop_off)
     assert "10 conversations started" in page.text and "2 label " + HOSTILE in page.text
     assert "current solution" in page.text and "odd " + HOSTILE in page.text
+    assert "3 asked one question 3 times or more" in " ".join(page.text.split())  # what went wrong, as trainers see it
     [chart] = page.find("svg", role="img", class_="chart")
     assert chart["height"] == str(26 * 3 + 4) and chart["width"] == "520"
     assert [rect["width"] for rect in page.find("rect")] == ["300", "150", "0"]
