@@ -140,6 +140,9 @@ def parser() -> argparse.ArgumentParser:
                                            "confidence, the question asked again, support, the visitor repeating "
                                            "it or leaving), the same words merged")
     review.add_argument("--since", type=_date, help="YYYY-MM-DD")
+    review.add_argument("--sender", default="", help="only sender ids starting with this")
+    review.add_argument("--exclude-prefix", action="append", default=[], metavar="PREFIX",
+                        help="leave out sender ids starting with this (load tests, say); may be repeated")
     review.set_defaults(func=commands.review)
     return root
 

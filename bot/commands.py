@@ -297,7 +297,7 @@ def try_message(args: argparse.Namespace) -> int:
 def review(args: argparse.Namespace) -> int:
     from bot.trainer import review as reviewing
 
-    groups = reviewing.review(args.since)
+    groups = reviewing.review(args.since, sender_prefix=args.sender, exclude_prefixes=args.exclude_prefix)
     if not groups:
         print("Nothing went wrong" + (f" since {args.since}." if args.since else "."))
     for likely, found in groups.items():

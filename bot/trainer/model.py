@@ -94,6 +94,7 @@ def train(force: bool = False) -> bool:
         raise ModelRejected(f"the new model fails {len(failed)} test stories, so {kept} (the new one is "
                             f"models/rejected.tar.gz):\n" + "\n".join(f"  - {name}" for name in failed))
     candidate.replace(MODEL)
+    (MODEL_DIR / "rejected.tar.gz").unlink(missing_ok=True)  # superseded: `bot try` compares with the current one
     FINGERPRINT.write_text(fingerprint)
     print("It passes every test story: models/current.tar.gz replaced.")
     return True

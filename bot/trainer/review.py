@@ -8,7 +8,7 @@ import difflib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot.conversation import interview, product
 from bot.conversation.transcript import opened_widget
@@ -30,7 +30,8 @@ def readable(conversation: Conversation) -> List[str]:
         elif kind == "bot" and event.get("text"):
             who = "agent" if (event.get("metadata") or {}).get("agent") else "bot"
             lines.append(f"{who}: {event['text']}")
-        elif kind == "slot" and event.get("name") not in ("requested_slot", "skipped_slots"):
+        elif kind == "slot" and event.get("name") not in ("requested_slot", "skipped_slots",
+                                                          "session_started_metadata"):
             lines.append(f"    slot {event.get('name')} = {json.dumps(event.get('value'), ensure_ascii=False)}")
         elif kind == "action" and event.get("name") not in ("action_listen", "action_extract_slots", None):
             lines.append(f"    action {event['name']}")
@@ -101,8 +102,8 @@ def _why(message: dict, after: List[dict], asked: Optional[str], following: Opti
     if float(intent.get("confidence") or 0) < LOW_CONFIDENCE and not stored:
         reasons.append("low confidence")
     answered = intent.get("name") in interview.QUESTION_INTENTS and interview.asks_question(text)
-    if asked and not stored and not answered and any(
-            event.get("name") == "requested_slot" and event.get("value") == asked for event in slots):
+    requested = [event.get("value") for event in slots if event.get("name") == "requested_slot"]
+    if asked and not stored and not answered and requested and requested[-1] == asked:
         reasons.append("re-asked")  # (a product question answered, then the question again, went as it should)
     if any(event.get("event") == "bot" and ((event.get("metadata") or {}).get(SUPPORT_FLAG)
                                             or (support_text is not None and event.get("text") == support_text))
@@ -117,16 +118,18 @@ def _why(message: dict, after: List[dict], asked: Optional[str], following: Opti
     return reasons
 
 
-def findings(since: Optional[dt.date] = None, sender_id: Optional[str] = None,
-             tracker_url: Optional[str] = None) -> List[Finding]:
+def findings(since: Optional[dt.date] = None, sender_id: Optional[str] = None, tracker_url: Optional[str] = None,
+             sender_prefix: str = "", exclude_prefixes: Iterable[str] = ()) -> List[Finding]:
     """The visitor messages worth a trainer's look, by what happened after them, not only by confidence: fallbacks,
     low confidence, the bot asking the same question again, a support redirect, the visitor saying it again or
     leaving with a question open; answers the form kept are left out. The same words read the same way are one
     finding, most frequent first."""
     support_text = product.answer("existing_customer")
     by_sender: Dict[str, List[Tuple[float, dict]]] = defaultdict(list)
+    excluded = tuple(exclude_prefixes)
     for sender, kind, timestamp, data in tracker_events(sender_id, tracker_url):
-        by_sender[sender].append((timestamp or 0.0, {**json.loads(data or "{}"), "event": kind}))
+        if sender.startswith(sender_prefix) and not (excluded and sender.startswith(excluded)):
+            by_sender[sender].append((timestamp or 0.0, {**json.loads(data or "{}"), "event": kind}))
     merged: Dict[Tuple[str, str], Finding] = {}
     for sender, timed in by_sender.items():
         events = [event for _, event in timed]
@@ -158,10 +161,12 @@ def findings(since: Optional[dt.date] = None, sender_id: Optional[str] = None,
     return sorted(merged.values(), key=lambda found: (-found.count, found.confidence))
 
 
-def review(since: Optional[dt.date] = None, tracker_url: Optional[str] = None) -> Dict[str, List[Finding]]:
+def review(since: Optional[dt.date] = None, tracker_url: Optional[str] = None, sender_prefix: str = "",
+           exclude_prefixes: Iterable[str] = ()) -> Dict[str, List[Finding]]:
     """The findings grouped by the intent they were most likely read as, biggest group first."""
     groups: Dict[str, List[Finding]] = defaultdict(list)
-    for finding in findings(since, tracker_url=tracker_url):
+    for finding in findings(since, tracker_url=tracker_url, sender_prefix=sender_prefix,
+                            exclude_prefixes=exclude_prefixes):
         groups[finding.likely].append(finding)
     return dict(sorted(groups.items(), key=lambda item: (-sum(f.count for f in item[1]), item[0])))
 

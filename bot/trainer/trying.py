@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -29,7 +30,9 @@ def models(named: List[Path]) -> Dict[str, Path]:
 
 async def _parse(model: Path, text: str) -> dict:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.WARNING)  # not Rasa's debug line for every parse
     return await Agent.load(str(model)).parse_message(text)
 
 
