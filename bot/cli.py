@@ -23,6 +23,14 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _which_conversations(command: argparse.ArgumentParser) -> None:
+    """The trainers' filters of real conversations: since when, and which senders."""
+    command.add_argument("--since", type=_date, help="YYYY-MM-DD")
+    command.add_argument("--sender", default="", help="only sender ids starting with this")
+    command.add_argument("--exclude-prefix", action="append", default=[], metavar="PREFIX",
+                         help="leave out sender ids starting with this (load tests, say); may be repeated")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="bot", description="The demand-side sales assistant: build the NLP "
                                    "pipeline, train when the data changed, run every service, read briefs, manage "
@@ -101,15 +109,12 @@ def parser() -> argparse.ArgumentParser:
     chats = sub.add_parser("conversations", help="real conversations, for trainers").add_subparsers(
         dest="conversations_command", required=True)
     list_chats = chats.add_parser("list", help="conversations, the most troubled first, then the newest")
-    list_chats.add_argument("--since", type=_date, help="YYYY-MM-DD")
+    _which_conversations(list_chats)
     list_chats.add_argument("--until", type=_date, help="YYYY-MM-DD")
     list_chats.add_argument("--outcome", default="", help="how it ended (handed_off, nurture, no_contact, completed, "
                             "no_interview, dropped, dropped_at:QUESTION), fallback, or what went wrong "
                             "(repeated_question, sent_to_support, contact_without_brief, handoff_without_contact)")
     list_chats.add_argument("--limit", type=_positive, help="show at most this many")
-    list_chats.add_argument("--sender", default="", help="only sender ids starting with this")
-    list_chats.add_argument("--exclude-prefix", action="append", default=[], metavar="PREFIX",
-                            help="leave out sender ids starting with this (load tests, say); may be repeated")
     list_chats.set_defaults(func=commands.conversations_list)
     show_chat = chats.add_parser("show", help="a transcript with intents, confidences and slots")
     show_chat.add_argument("sender_id")
@@ -139,10 +144,7 @@ def parser() -> argparse.ArgumentParser:
     review = sub.add_parser("review", help="the visitor messages after which something went wrong (a fallback, low "
                                            "confidence, the question asked again, support, the visitor repeating "
                                            "it or leaving), the same words merged")
-    review.add_argument("--since", type=_date, help="YYYY-MM-DD")
-    review.add_argument("--sender", default="", help="only sender ids starting with this")
-    review.add_argument("--exclude-prefix", action="append", default=[], metavar="PREFIX",
-                        help="leave out sender ids starting with this (load tests, say); may be repeated")
+    _which_conversations(review)
     review.set_defaults(func=commands.review)
     return root
 
