@@ -16,6 +16,15 @@ REPEATED = 3
 SUPPORT_FLAG = "sent_to_support"
 
 
+def sends_to_support(event: dict, support_text: Optional[str] = None) -> bool:
+    """Whether a tracker event is the bot sending the visitor to support: flagged so (actions/actions.py), or, in
+    conversations stored before the flag, the support redirect's words (`support_text`)."""
+    if event.get("event") != "bot":
+        return False
+    return bool((event.get("metadata") or {}).get(SUPPORT_FLAG)) or (
+        support_text is not None and event.get("text") == support_text)
+
+
 @dataclass
 class Troubles:
     asked: Dict[str, int] = field(default_factory=dict)  # how often the bot asked each question (requested_slot)
@@ -34,9 +43,7 @@ class Troubles:
             self.interviewing = False
         elif kind == "slot" and name == "email":  # a skipped question keeps what was said there: no address
             self.email = normalise_email(value) if isinstance(value, str) else None
-        elif kind == "bot" and self.interviewing and (
-                (event.get("metadata") or {}).get(SUPPORT_FLAG)
-                or (support_text is not None and event.get("text") == support_text)):
+        elif self.interviewing and sends_to_support(event, support_text):
             self.sent_to_support = True
 
     @property

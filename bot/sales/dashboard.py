@@ -15,9 +15,22 @@ from bot.clock import unix
 from bot.conversation import product
 from bot.conversation.slots import INTERVIEW_SLOTS
 from bot.sales import booking
-from bot.store import progress
+from bot.store import conversations, progress
 from bot.store.engine import engine
 from bot.store.models import Brief, BriefEvent, InterviewProgress, Lead
+
+# When a conversation began (rows counted before first_seen was kept have their last event's time instead).
+BEGAN = func.coalesce(InterviewProgress.first_seen, InterviewProgress.last_seen)
+
+
+def _days(start: dt.date, end: dt.date) -> Tuple[dt.datetime, dt.datetime]:
+    """Whole days from `start` to `end` (UTC) as the moments they begin and end."""
+    return dt.datetime.combine(start, dt.time()), dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+
+
+def _began_in(since: dt.datetime, until: dt.datetime) -> tuple:
+    """The conversations the visitor talked in that began from `since` to `until`."""
+    return InterviewProgress.talked.is_(True), BEGAN >= unix(since), BEGAN < unix(until)
 
 
 def figures(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_url: Optional[str] = None
@@ -26,14 +39,11 @@ def figures(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_url
     drop-off leaves out visitors who were handed to a person mid-interview. The worker keeps the counts current;
     what it has not read yet is read first."""
     progress.refresh(url, tracker_url)
-    since, until = (dt.datetime.combine(day, dt.time()) for day in (start, end + dt.timedelta(days=1)))
+    since, until = _days(start, end)
     handed_off = exists().where(Brief.sender_id == InterviewProgress.sender_id).label("handed_off")
-    # Conversations counted before first_seen was kept have their last event's time instead.
-    began = func.coalesce(InterviewProgress.first_seen, InterviewProgress.last_seen)
     with Session(engine(url), future=True) as session:
         rows = session.execute(select(InterviewProgress.last_question, InterviewProgress.completed, handed_off,
-                                      func.count()).where(InterviewProgress.talked.is_(True),
-                                                          began >= unix(since), began < unix(until))
+                                      func.count()).where(*_began_in(since, until))
                                .group_by(InterviewProgress.last_question, InterviewProgress.completed,
                                          handed_off)).all()
         leads = select(func.count()).select_from(Lead).where(Lead.created_at >= since, Lead.created_at < until)
@@ -56,9 +66,8 @@ def problems(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_ur
     """How many conversations begun from `start` to `end` went wrong in each way trainers list them by
     (`bot conversations list --outcome NAME`, bot/store/conversations.py's PROBLEMS)."""
     progress.refresh(url, tracker_url)
-    since, until = (dt.datetime.combine(day, dt.time()) for day in (start, end + dt.timedelta(days=1)))
-    began = func.coalesce(InterviewProgress.first_seen, InterviewProgress.last_seen)
-    in_range = (InterviewProgress.talked.is_(True), began >= unix(since), began < unix(until))
+    since, until = _days(start, end)
+    in_range = _began_in(since, until)
     no_brief = ~exists().where(Brief.sender_id == InterviewProgress.sender_id)
     no_lead = ~exists().where(Lead.sender_id == InterviewProgress.sender_id)
     with Session(engine(url), future=True) as session:
@@ -72,8 +81,7 @@ def problems(start: dt.date, end: dt.date, url: Optional[str] = None, tracker_ur
         newest = {sender_id: contact for sender_id, contact in session.execute(  # each visitor's newest brief
             select(Brief.sender_id, Brief.contact).where(Brief.created_at >= since, Brief.created_at < until,
                                                          Brief.status != "erased").order_by(Brief.id))}
-    found["handoff_without_contact"] = sum(1 for contact in newest.values()
-                                           if not ((contact or {}).get("email") or (contact or {}).get("phone")))
+    found["handoff_without_contact"] = sum(1 for contact in newest.values() if conversations.unreachable(contact))
     return found
 
 
@@ -114,12 +122,11 @@ def replies(start: dt.date, end: dt.date, url: Optional[str] = None) -> Dict[str
                    - dt.datetime.combine(dt.date.min, dt.time.fromisoformat(hours["from"]))).total_seconds() / 60
     first_reply = (select(BriefEvent.brief_id, func.min(BriefEvent.at).label("at")).where(REPLIES)
                    .group_by(BriefEvent.brief_id).subquery())
+    since, until = _days(start, end)
     with Session(engine(url), future=True) as session:
         rows = session.execute(select(Brief.created_at, first_reply.c.at)
                                .outerjoin(first_reply, first_reply.c.brief_id == Brief.id)
-                               .where(Brief.created_at >= dt.datetime.combine(start, dt.time()),
-                                      Brief.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
-                               ).all()
+                               .where(Brief.created_at >= since, Brief.created_at < until)).all()
     waits = [(replied - handed).total_seconds() / 60 for handed, replied in rows if replied]
     in_time = [1 for handed, replied in rows if replied and business_minutes(handed, replied, hours) <= day_minutes]
     return {"handoffs": len(rows), "answered": len(waits),

@@ -111,9 +111,14 @@ def problems(troubles: Troubles, contact: Optional[dict], handed_off: bool, lead
         found.append("sent_to_support")
     if troubles.email and not handed_off and not lead:
         found.append("contact_without_brief")
-    if handed_off and not ((contact or {}).get("email") or (contact or {}).get("phone")):
+    if handed_off and unreachable(contact):
         found.append("handoff_without_contact")
     return found
+
+
+def unreachable(contact: Optional[dict]) -> bool:
+    """A brief's contact with neither an email nor a phone number: a person cannot reach the visitor."""
+    return not ((contact or {}).get("email") or (contact or {}).get("phone"))
 
 
 def _matches(conversation: Conversation, outcome: str) -> bool:

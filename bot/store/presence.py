@@ -33,17 +33,19 @@ def opened(socket: str, sender_id: str, url: Optional[str] = None) -> None:
     """A socket joined a conversation (a socket joins one at a time: its earlier one is closed)."""
     now = utcnow()
     with Session(engine(url), future=True) as session, session.begin():
-        session.execute(update(WidgetSocket).where(WidgetSocket.socket == socket, WidgetSocket.closed_at.is_(None))
-                        .values(closed_at=now, seen_at=now))
+        _close(session, [socket], now)
         session.add(WidgetSocket(socket=socket, sender_id=sender_id, opened_at=now, seen_at=now))
 
 
 def closed(sockets: Iterable[str], url: Optional[str] = None) -> None:
     """Sockets gone (their visitors left the page, or their server is stopping)."""
-    now, sockets = utcnow(), list(sockets)
     with Session(engine(url), future=True) as session, session.begin():
-        session.execute(update(WidgetSocket).where(WidgetSocket.socket.in_(sockets), WidgetSocket.closed_at.is_(None))
-                        .values(closed_at=now, seen_at=now))
+        _close(session, list(sockets), utcnow())
+
+
+def _close(session: Session, sockets: List[str], now: dt.datetime) -> None:
+    session.execute(update(WidgetSocket).where(WidgetSocket.socket.in_(sockets), WidgetSocket.closed_at.is_(None))
+                    .values(closed_at=now, seen_at=now))
 
 
 def still_open(sockets: Iterable[str], now: Optional[dt.datetime] = None, url: Optional[str] = None) -> None:

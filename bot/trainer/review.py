@@ -12,7 +12,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot.conversation import interview, product
 from bot.conversation.transcript import opened_widget
-from bot.conversation.troubles import SUPPORT_FLAG
+from bot.conversation.troubles import sends_to_support
 from bot.store.conversations import FALLBACK_ACTIONS, Conversation, tracker_events
 
 LOW_CONFIDENCE = 0.6
@@ -105,9 +105,7 @@ def _why(message: dict, after: List[dict], asked: Optional[str], following: Opti
     requested = [event.get("value") for event in slots if event.get("name") == "requested_slot"]
     if asked and not stored and not answered and requested and requested[-1] == asked:
         reasons.append("re-asked")  # (a product question answered, then the question again, went as it should)
-    if any(event.get("event") == "bot" and ((event.get("metadata") or {}).get(SUPPORT_FLAG)
-                                            or (support_text is not None and event.get("text") == support_text))
-           for event in after):
+    if any(sends_to_support(event, support_text) for event in after):
         reasons.append("sent to support")
     if following is not None and _same(text, str(following.get("text") or "")):
         reasons.append("visitor repeated it")
@@ -125,18 +123,16 @@ def findings(since: Optional[dt.date] = None, sender_id: Optional[str] = None, t
     leaving with a question open; answers the form kept are left out. The same words read the same way are one
     finding, most frequent first."""
     support_text = product.answer("existing_customer")
-    by_sender: Dict[str, List[Tuple[float, dict]]] = defaultdict(list)
+    by_sender: Dict[str, List[dict]] = defaultdict(list)
     excluded = tuple(exclude_prefixes)
     for sender, kind, timestamp, data in tracker_events(sender_id, tracker_url):
         if sender.startswith(sender_prefix) and not (excluded and sender.startswith(excluded)):
-            by_sender[sender].append((timestamp or 0.0, {**json.loads(data or "{}"), "event": kind}))
+            by_sender[sender].append({**json.loads(data or "{}"), "event": kind, "timestamp": timestamp or 0.0})
     merged: Dict[Tuple[str, str], Finding] = {}
-    for sender, timed in by_sender.items():
-        events = [event for _, event in timed]
+    for sender, events in by_sender.items():
         turns = _turns(events)
         for number, (message, after, asked) in enumerate(turns):
-            moment = next((when for when, event in timed if event is message), 0.0)
-            if since and dt.datetime.fromtimestamp(moment, tz=dt.timezone.utc).date() < since:
+            if since and dt.datetime.fromtimestamp(message["timestamp"], tz=dt.timezone.utc).date() < since:
                 continue
             following = turns[number + 1][0] if number + 1 < len(turns) else None
             bot_said = [event for event in after if event.get("event") == "bot" and event.get("text")]
