@@ -76,10 +76,10 @@ validate: install ## data, domain and story structure (conflicting stories), fai
 	$(BIN)/bot validate
 
 evaluate: model ## held-out and cross-validated NLU, confusions, test stories, suite vs the baseline -> reports/evaluation.md
-	$(BIN)/bot evaluate
+	$(BIN)/bot evaluate --seeds $(or $(SEEDS),1)
 
 baseline: model ## evaluate, and pin the result as the baseline later evaluations compare with (commit it)
-	$(BIN)/bot evaluate --pin
+	$(BIN)/bot evaluate --pin --seeds $(or $(SEEDS),3)
 
 train: install ## retrain if the data changed; a new model replaces the last good one only if the test stories pass
 	$(BIN)/bot train

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -130,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="NLU held-out and cross-validation scores, confusions, test stories "
                               "(end to end) and the conversation suite, compared with the pinned baseline (reports/)")
     evaluate.add_argument("--pin", action="store_true", help="make this run the baseline (reports/baseline.json)")
+    evaluate.add_argument("--seeds", type=int, default=1, choices=range(1, 6), metavar="1-5",
+                          help="also train the same data with this many seeds in all (the model's own counts): how "
+                               "far training alone moves each score and which messages flip (about 1.5 min each)")
     evaluate.set_defaults(func=commands.evaluate)
     sub.add_parser("outcomes", help="win rates of closed briefs by stage, force, handoff reason and qualification "
                                     "check, with 90% intervals; flags checks that do not separate won from lost"
@@ -153,6 +157,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bot.store.engine import DatabaseUnreachable
 
     args = parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # commands that load Rasa would print TensorFlow's start-up log
     try:
         return args.func(args)
     except DatabaseUnreachable as error:  # a wrong DATABASE_URL or TRACKER_DB_URL: the message says which

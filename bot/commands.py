@@ -264,7 +264,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from bot.config import MODEL
     from bot.trainer import evaluate as evaluation
 
-    return evaluation.main(MODEL, pin=args.pin)
+    return evaluation.main(MODEL, pin=args.pin, seeds=args.seeds)
 
 
 def validate(args: argparse.Namespace) -> int:

@@ -3,7 +3,9 @@ to end: NLU reads their words) and the conversation suite's (tests/e2e/test_visi
 stack), written to reports/ as Markdown (with Rasa's confusion-matrix image) and compared with the pinned baseline
 (reports/baseline.json, `make baseline`; the previous run when there is none): per-intent F1 with its 90% interval,
 so that a move inside the interval reads as noise, the held-out messages whose prediction changed, and which model
-and commit each side is."""
+and commit each side is. With `seeds` above 1 the same data is also trained with other random seeds, which is the
+other noise: a data change retrains every weight, and the same data with another seed already reads some held-out
+messages differently (`make baseline` measures this with 3 seeds, `make evaluate SEEDS=3` for a change)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+import yaml
+
 from bot import config
-from bot.trainer.model import FINGERPRINT, TEST_STORIES, failed_story_names
+from bot.trainer.model import FINGERPRINT, TEST_STORIES, failed_story_names, training_fingerprint
 
 REPORTS = config.ROOT / "reports"
 BASELINE = REPORTS / "baseline.json"  # pinned on purpose (`make baseline`), kept in git
@@ -80,6 +84,50 @@ def _predictions(holdout: Path) -> Dict[str, dict]:
     return found
 
 
+def _holdout_test(model: Path, out: Path) -> dict:
+    """Rasa's held-out test of `model` into `out`; returns its intent report."""
+    tested = _rasa("test", "nlu", "--nlu", "tests/nlu/holdout.yml", "--model", str(model), "--successes",
+                   "--out", str(out))
+    if tested.returncode:
+        raise RuntimeError(tested.stderr[-2000:])
+    return json.loads((out / "intent_report.json").read_text())
+
+
+def _config_with_seed(seed: int, path: Path) -> None:
+    """config.yml with `seed` as every component's random seed."""
+    settings = yaml.safe_load((config.ROOT / "config.yml").read_text())
+    for component in settings.get("pipeline") or []:
+        if "random_seed" in component:
+            component["random_seed"] = seed
+    path.write_text(yaml.safe_dump(settings, sort_keys=False))
+
+
+def model_seed() -> int:
+    return next((part["random_seed"] for part in yaml.safe_load((config.ROOT / "config.yml").read_text())["pipeline"]
+                 if "random_seed" in part), 1)
+
+
+def other_seeds(count: int, work_dir: Path) -> List[dict]:
+    """The held-out readings of `count` more models trained from the same data and configuration as the current
+    model, each with another random seed: how far training alone moves the scores and which messages flip."""
+    if count and (not FINGERPRINT.exists() or FINGERPRINT.read_text() != training_fingerprint()):
+        raise RuntimeError("config.yml, domain.yml or data/ changed since models/current.tar.gz was trained: run "
+                           "`make train` first (the other seeds must learn from the same data)")
+    runs = []
+    for seed in range(model_seed() + 1, model_seed() + 1 + count):
+        settings = work_dir / f"config-seed-{seed}.yml"
+        _config_with_seed(seed, settings)
+        trained = _rasa("train", "--config", str(settings), "--out", str(work_dir), "--fixed-model-name",
+                        f"seed-{seed}")
+        if trained.returncode:
+            raise RuntimeError(trained.stderr[-2000:])
+        report = _holdout_test(work_dir / f"seed-{seed}.tar.gz", work_dir / f"holdout-seed-{seed}")
+        runs.append({"seed": seed, "macro_f1": round(report["macro avg"]["f1-score"], 4),
+                     "predictions": {text: found["predicted"] for text, found in
+                                     _predictions(work_dir / f"holdout-seed-{seed}").items()}})
+    return runs
+
+
 def model_identity() -> dict:
     """Which model was evaluated (the fingerprint of everything it was trained from) and at which commit."""
     fingerprint = FINGERPRINT.read_text().strip()[:12] if FINGERPRINT.exists() else "unknown"
@@ -100,15 +148,12 @@ def _confusions(errors: List[dict], most: int = 15) -> List[dict]:
     return [{"intent": intent, "predicted": predicted, "count": count} for (intent, predicted), count in ranked]
 
 
-def run(model: Path, folds: int = 3) -> dict:
-    """Runs every evaluation; returns the figures (also what the next run compares against)."""
+def run(model: Path, folds: int = 3, seeds: int = 1) -> dict:
+    """Runs every evaluation; returns the figures (also what the next run compares against). `seeds` counts the
+    model itself: 3 trains two more models from the same data."""
     with tempfile.TemporaryDirectory() as work:
         work_dir = Path(work)
-        held_out = _rasa("test", "nlu", "--nlu", "tests/nlu/holdout.yml", "--model", str(model), "--successes",
-                         "--out", str(work_dir / "holdout"))
-        if held_out.returncode:
-            raise RuntimeError(held_out.stderr[-2000:])
-        report = json.loads((work_dir / "holdout" / "intent_report.json").read_text())
+        report = _holdout_test(model, work_dir / "holdout")
         errors = json.loads((work_dir / "holdout" / "intent_errors.json").read_text())
         REPORTS.mkdir(exist_ok=True)
         image = work_dir / "holdout" / "intent_confusion_matrix.png"
@@ -127,13 +172,17 @@ def run(model: Path, folds: int = 3) -> dict:
         failed = failed_story_names(work_dir / "stories")
         predictions = _predictions(work_dir / "holdout")
         suite = _conversation_suite(work_dir / "suite.json")
+        trained_again = other_seeds(seeds - 1, work_dir)
     conversations = story_report["conversation_accuracy"]
+    macro_f1 = round(report["macro avg"]["f1-score"], 4)
+    itself = {"seed": model_seed(), "macro_f1": macro_f1,
+              "predictions": {text: found["predicted"] for text, found in predictions.items()}}
     return {
         "at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "model": model_identity(),
-        "holdout": {"macro_f1": round(report["macro avg"]["f1-score"], 4), "accuracy": round(report["accuracy"], 4),
+        "holdout": {"macro_f1": macro_f1, "accuracy": round(report["accuracy"], 4),
                     "intents": intent_scores(predictions), "confusions": _confusions(errors),
-                    "predictions": predictions},
+                    "predictions": predictions, "seeds": [itself, *trained_again] if trained_again else []},
         "cross_validation": {"folds": folds, "macro_f1": round(cross_report["macro avg"]["f1-score"], 4),
                              "intents": _cross_scores(cross_report)},
         "stories": {"correct": conversations["correct"], "total": conversations["total"], "failed": failed},
@@ -170,7 +219,17 @@ def compare(reference: Optional[dict], current: dict, tolerance: float = 0.005) 
         elif after < before - tolerance:
             changes.append(f"DOWN: {label} {before:.3f} → {after:.3f}")
 
-    moved("held-out macro F1", reference["holdout"]["macro_f1"], current["holdout"]["macro_f1"])
+    before_seeds, after_seeds = seed_scores(reference), seed_scores(current)
+    before, after = reference["holdout"]["macro_f1"], current["holdout"]["macro_f1"]
+    if len(before_seeds) > 1 and len(after_seeds) > 1:  # the same seeds on both sides: compare their means
+        moved(f"held-out macro F1, mean of {len(after_seeds)} training seeds", _mean(before_seeds), _mean(after_seeds))
+    elif len(before_seeds) > 1 and min(before_seeds) - tolerance <= after <= max(before_seeds) + tolerance:
+        if abs(after - before) > tolerance:
+            changes.append(f"held-out macro F1 {before:.3f} → {after:.3f}: within what the reference's data scores "
+                           f"with {len(before_seeds)} training seeds ({min(before_seeds):.3f}–{max(before_seeds):.3f}),"
+                           " training noise, not a change")
+    else:
+        moved("held-out macro F1", before, after)
     moved("cross-validation macro F1", reference["cross_validation"]["macro_f1"],
           current["cross_validation"]["macro_f1"])
     noise = []
@@ -206,17 +265,46 @@ def compare(reference: Optional[dict], current: dict, tolerance: float = 0.005) 
     return changes or ["No score moved by more than 0.005."]
 
 
+def seed_scores(figures: dict) -> List[float]:
+    """Held-out macro F1 of the model and of each model trained again with another seed (none if not measured)."""
+    return [run["macro_f1"] for run in figures["holdout"].get("seeds") or []]
+
+
+def _mean(values: List[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _right_with(figures: dict, text: str, intent: str) -> Optional[Tuple[int, int]]:
+    """With how many of the training seeds the message was read as its intent, and of how many."""
+    readings = [run["predictions"][text] for run in figures["holdout"].get("seeds") or [] if text in run["predictions"]]
+    return (sum(reading == intent for reading in readings), len(readings)) if len(readings) > 1 else None
+
+
 def changed_predictions(reference: Optional[dict], current: dict) -> List[str]:
-    """The held-out messages read differently now, each with its intent: what was read then and now."""
+    """The held-out messages read differently now, each with its intent: what was read then and now. Where other
+    training seeds were measured, with how many seeds each side read it right: a message that flips between seeds
+    of the same data is noise, one read wrong with every seed after a change and right with every seed before it is
+    what the change did. A message whose seeds moved (right with most, then with few) is listed too, as weaker or
+    stronger, even where this model reads it as before."""
     before = (reference or {}).get("holdout", {}).get("predictions") or {}
     lines = []
     for text, now in sorted(current["holdout"].get("predictions", {}).items()):
         then = before.get(text)
-        if then and then["predicted"] != now["predicted"]:
+        if not then:
+            continue
+        was, now_right = _right_with(reference, text, now["intent"]), _right_with(current, text, now["intent"])
+        if then["predicted"] != now["predicted"]:
             mark = "fixed" if now["predicted"] == now["intent"] else "BROKEN" if then["predicted"] == now["intent"] \
                 else "changed"
-            lines.append(f"{mark}: “{text}” ({now['intent']}): {then['predicted']} {then['confidence']:.2f} → "
-                         f"{now['predicted']} {now['confidence']:.2f}")
+        elif was and now_right and abs(now_right[0] / now_right[1] - was[0] / was[1]) >= 0.5:
+            mark = "stronger" if now_right[0] / now_right[1] > was[0] / was[1] else "weaker"
+        else:
+            continue
+        seeds = (f"; right with {was[0]} of {was[1]} seeds → {now_right[0]} of {now_right[1]}" if was and now_right
+                 else f"; right with {was[0]} of {was[1]} seeds before" if was
+                 else f"; right with {now_right[0]} of {now_right[1]} seeds now" if now_right else "")
+        lines.append(f"{mark}: “{text}” ({now['intent']}): {then['predicted']} {then['confidence']:.2f} → "
+                     f"{now['predicted']} {now['confidence']:.2f}{seeds}")
     return lines
 
 
@@ -235,6 +323,11 @@ def markdown(current: dict, changes: List[str], limits: Dict[str, float], refere
              f"- Compared with {reference_name}: {_side(reference) if reference else 'none yet'}",
              f"- Held-out NLU (tests/nlu/holdout.yml): macro F1 **{holdout['macro_f1']:.3f}** "
              f"(CI fails below {limits['holdout_macro_f1']:.2f}), accuracy {holdout['accuracy']:.3f}",
+             *[f"- {side} data trained with {len(seed_scores(figures))} seeds "
+               f"({', '.join(str(run['seed']) for run in figures['holdout']['seeds'])}): held-out macro F1 "
+               f"{', '.join(f'{score:.3f}' for score in seed_scores(figures))} (mean {_mean(seed_scores(figures)):.3f})"
+               for side, figures in (("This run's", current), (f"{reference_name.capitalize()}'s", reference or {}))
+               if figures and len(seed_scores(figures)) > 1],
              f"- Cross-validation on data/nlu ({cross['folds']} folds): macro F1 {cross['macro_f1']:.3f}",
              f"- Test stories, end to end: {current['stories']['correct']} of {current['stories']['total']} pass",
              f"- Conversation suite (tests/e2e/visitors, the whole stack): {suite['passed']} of {suite['total']} "
@@ -260,10 +353,10 @@ def markdown(current: dict, changes: List[str], limits: Dict[str, float], refere
     return "\n".join(lines)
 
 
-def main(model: Path, pin: bool = False) -> int:
+def main(model: Path, pin: bool = False, seeds: int = 1) -> int:
     """Evaluates `model` and compares it with the baseline (or the previous run); `pin` makes this run the
-    baseline."""
-    current = run(model)
+    baseline; `seeds` above 1 also trains that many models less one from the same data with other seeds."""
+    current = run(model, seeds=seeds)
     previous = json.loads(LATEST.read_text()) if LATEST.exists() else None
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else None
     reference, name = (baseline, "the baseline") if baseline else (previous, "the previous run")

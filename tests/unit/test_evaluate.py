@@ -101,3 +101,67 @@ def test_validation_fails_on_a_response_nothing_says_and_lists_those_forms_and_a
     other = "/x/validator.py:1: UserWarning: The intent 'ask_weather' is not used in any story or rule."
     assert validation.judge(other, domain, "")[0] == [
         "UserWarning: The intent 'ask_weather' is not used in any story or rule."]
+
+
+def with_seeds(figures_, scores, readings):
+    """`readings`: text -> (intent, [what each seed read]); the first seed is the model itself."""
+    figures_["holdout"]["macro_f1"] = scores[0]
+    figures_["holdout"]["predictions"] = {text: {"intent": intent, "predicted": read[0], "confidence": 0.6}
+                                          for text, (intent, read) in readings.items()}
+    figures_["holdout"]["seeds"] = [{"seed": n + 1, "macro_f1": score,
+                                     "predictions": {text: read[n] for text, (_, read) in readings.items()}}
+                                    for n, score in enumerate(scores)]
+    return figures_
+
+
+def test_other_training_seeds_tell_what_a_change_did_from_what_training_alone_moves():
+    baseline = with_seeds(figures(0.93, 0.95), [0.926, 0.918, 0.931], {
+        "can i speak to whoever sells this": ("request_human", ["inform", "inform", "inform"]),
+        "dunno maybe": ("dont_know", ["dont_know", "inform", "dont_know"]),
+        "does it do sso": ("ask_security", ["ask_security", "ask_security", "ask_security"]),
+        "hi there": ("greet", ["greet", "greet", "greet"])})
+    after = with_seeds(figures(0.93, 0.95), [0.934, 0.930, 0.941], {
+        "can i speak to whoever sells this": ("request_human", ["request_human"] * 3),
+        "dunno maybe": ("dont_know", ["inform", "dont_know", "dont_know"]),
+        "does it do sso": ("ask_security", ["ask_security", "ask_integrations", "ask_onboarding"]),
+        "hi there": ("greet", ["greet", "greet", "greet"])})
+    assert evaluate.changed_predictions(baseline, after) == [
+        "fixed: “can i speak to whoever sells this” (request_human): inform 0.60 → request_human 0.60; "
+        "right with 0 of 3 seeds → 3 of 3",
+        "weaker: “does it do sso” (ask_security): ask_security 0.60 → ask_security 0.60; "
+        "right with 3 of 3 seeds → 1 of 3",
+        "BROKEN: “dunno maybe” (dont_know): dont_know 0.60 → inform 0.60; right with 2 of 3 seeds → 2 of 3"]
+    assert "up: held-out macro F1, mean of 3 training seeds 0.925 → 0.935" in evaluate.compare(baseline, after)
+    text = evaluate.markdown(after, [], {"holdout_macro_f1": 0.9}, baseline, "the baseline")
+    assert ("- This run's data trained with 3 seeds (1, 2, 3): held-out macro F1 0.934, 0.930, 0.941 (mean 0.935)"
+            in text)
+    assert "- The baseline's data trained with 3 seeds (1, 2, 3): held-out macro F1 0.926, 0.918, 0.931" in text
+
+    one_model = figures(0.92, 0.95)  # `make evaluate` without SEEDS: the baseline's seeds are the noise
+    one_model["holdout"]["predictions"] = {"dunno maybe": {"intent": "dont_know", "predicted": "inform",
+                                                           "confidence": 0.5}}
+    assert ("held-out macro F1 0.926 → 0.920: within what the reference's data scores with 3 training seeds "
+            "(0.918–0.931), training noise, not a change") in evaluate.compare(baseline, one_model)
+    assert evaluate.changed_predictions(baseline, one_model) == [
+        "BROKEN: “dunno maybe” (dont_know): dont_know 0.60 → inform 0.50; right with 2 of 3 seeds before"]
+    one_model["holdout"]["macro_f1"] = 0.90
+    assert "DOWN: held-out macro F1 0.926 → 0.900" in evaluate.compare(baseline, one_model)
+
+
+def test_another_seed_is_trained_from_the_same_configuration_and_only_from_the_current_data(tmp_path, monkeypatch):
+    import pytest
+    import yaml
+
+    from bot import config
+
+    evaluate._config_with_seed(7, tmp_path / "seven.yml")
+    ours, seven = (yaml.safe_load(path.read_text()) for path in (config.ROOT / "config.yml", tmp_path / "seven.yml"))
+    diet = [n for n, part in enumerate(ours["pipeline"]) if part["name"] == "DIETClassifier"][0]
+    assert seven["pipeline"][diet]["random_seed"] == 7 != ours["pipeline"][diet]["random_seed"]
+    seven["pipeline"][diet]["random_seed"] = ours["pipeline"][diet]["random_seed"]
+    assert seven == ours
+    stale = tmp_path / "current.fingerprint"
+    stale.write_text("trained from other data")
+    monkeypatch.setattr(evaluate, "FINGERPRINT", stale)
+    with pytest.raises(RuntimeError, match="run `make train` first"):
+        evaluate.other_seeds(2, tmp_path)
