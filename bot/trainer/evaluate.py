@@ -107,12 +107,17 @@ def model_seed() -> int:
                  if "random_seed" in part), 1)
 
 
+def _require_model_of_current_data() -> None:
+    if not FINGERPRINT.exists() or FINGERPRINT.read_text() != training_fingerprint():
+        raise RuntimeError("config.yml, domain.yml or data/ changed since models/current.tar.gz was trained: run "
+                           "`make train` first (the other seeds must learn from the same data)")
+
+
 def other_seeds(count: int, work_dir: Path) -> List[dict]:
     """The held-out readings of `count` more models trained from the same data and configuration as the current
     model, each with another random seed: how far training alone moves the scores and which messages flip."""
-    if count and (not FINGERPRINT.exists() or FINGERPRINT.read_text() != training_fingerprint()):
-        raise RuntimeError("config.yml, domain.yml or data/ changed since models/current.tar.gz was trained: run "
-                           "`make train` first (the other seeds must learn from the same data)")
+    if count:
+        _require_model_of_current_data()
     runs = []
     for seed in range(model_seed() + 1, model_seed() + 1 + count):
         settings = work_dir / f"config-seed-{seed}.yml"
@@ -151,6 +156,8 @@ def _confusions(errors: List[dict], most: int = 15) -> List[dict]:
 def run(model: Path, folds: int = 3, seeds: int = 1) -> dict:
     """Runs every evaluation; returns the figures (also what the next run compares against). `seeds` counts the
     model itself: 3 trains two more models from the same data."""
+    if seeds > 1:  # before the minutes of the other evaluations, and again when training (data edited meanwhile)
+        _require_model_of_current_data()
     with tempfile.TemporaryDirectory() as work:
         work_dir = Path(work)
         report = _holdout_test(model, work_dir / "holdout")
