@@ -103,6 +103,7 @@ def _config_with_seed(seed: int, path: Path) -> None:
 
 
 def model_seed() -> int:
+    """The random seed config.yml gives the model (DIETClassifier's)."""
     return next((part["random_seed"] for part in yaml.safe_load((config.ROOT / "config.yml").read_text())["pipeline"]
                  if "random_seed" in part), 1)
 
