@@ -354,7 +354,8 @@ def consent_from(text: str, intent: Optional[str]) -> Optional[bool]:
     beside a yes is no no ("yes, email only, no calls"); None when neither was said."""
     if intent == "request_human":
         return True
-    text = text or ""
+    # An address is no answer: "ola@bergcare.no" says no "no".
+    text = " ".join(word for word in (text or "").split() if "@" not in word)
     unrestricted = ONLY_SOME_WAYS.sub(" ", text)
     if any(match.lastgroup == "yes" for match in CONSENT_WORDS.finditer(unrestricted)):
         text = unrestricted

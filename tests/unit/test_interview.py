@@ -119,6 +119,9 @@ def test_a_question_after_an_answer_is_answered_by_its_topic():
     ("plz do!!", "nlu_fallback", True),
     ("oh I'd love that actually", "nlu_fallback", True),
     ("no, please", "nlu_fallback", False),
+    # An address typed as the answer is not read for yes or no words (a Norwegian ".no").
+    ("ola@bergcare.no", "inform", None),
+    ("yes: kari@fjordlys.no", "inform", True),
 ])
 def test_consent_is_read_generously_and_the_last_word_wins(text, intent, expected):
     assert interview.consent_from(text, intent) is expected
